@@ -1,0 +1,117 @@
+//! The records the relay writes: accepted events and dead letters.
+//!
+//! One record holds one event as camelCase JSON. The relay fills the
+//! server-side fields (`receivedAt`, `eventTime`, `source`, `flags`); the rest
+//! is what the client sent, after validation and redaction.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The kind of call that produced an event (Segment's spec names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    /// A named user action (`eventName` is required).
+    #[default]
+    Track,
+    /// Links an anonymous visitor to a known user and records traits.
+    Identify,
+    /// A web page view; `eventName` holds the page name if any.
+    Page,
+    /// A mobile screen view; `eventName` holds the screen name.
+    Screen,
+    /// Associates a user with a group (account, company).
+    Group,
+    /// Merges two user identities (`previousId` → `userId`).
+    Alias,
+}
+
+impl EventType {
+    /// The wire name (`"track"`, `"identify"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Track => "track",
+            EventType::Identify => "identify",
+            EventType::Page => "page",
+            EventType::Screen => "screen",
+            EventType::Group => "group",
+            EventType::Alias => "alias",
+        }
+    }
+}
+
+/// An accepted event as stored in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEvent {
+    /// Client-generated unique id (UUIDv7 from Spoor SDKs); dedupe key with `source`.
+    pub event_id: String,
+    /// Kind of call.
+    #[serde(rename = "type", default)]
+    pub event_type: EventType,
+    /// Event name for track, page or screen name for page/screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// Known user id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Device-scoped anonymous id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    /// For alias: the id being merged into `userId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
+    /// For group: the group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// Client event time as sent (RFC 3339), kept unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// When the client sent the batch (RFC 3339), as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<String>,
+    /// When the relay received the request (RFC 3339, UTC, milliseconds).
+    pub received_at: String,
+    /// Skew-corrected event time: `timestamp + (receivedAt - sentAt)`, else `receivedAt`.
+    pub event_time: String,
+    /// The write key's source name (web, ios, android, server, ...).
+    pub source: String,
+    /// Event properties (track, page, screen).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+    /// User or group traits (identify, group).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub traits: Map<String, Value>,
+    /// Context: library, app, device, os, page, campaign, ip, userAgent, parsed UA, sessionId, ...
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub context: Map<String, Value>,
+    /// Schema version the event was validated against, if registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u32>,
+    /// Quality flags set by the relay: `future_timestamp`, `deprecated_schema`,
+    /// `unknown_event`, `schema_violation` (the last two only when the source accepts and flags).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+}
+
+/// A rejected event as stored in the dead-letter log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    /// Why the event was refused (human-readable, names the field).
+    pub reason: String,
+    /// Machine-readable reason code (`unknown_event`, `schema_violation`, `event_too_large`, ...).
+    pub code: String,
+    /// When the relay received it.
+    pub received_at: String,
+    /// The write key's source name.
+    pub source: String,
+    /// The event's id, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Position in the request's batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The event as received.
+    pub event: Value,
+}

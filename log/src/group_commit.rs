@@ -1,0 +1,158 @@
+//! Group commit: many producers, one writer thread, one fsync per group.
+//!
+//! Producers hand over their records with a reply callback. The writer thread
+//! takes everything that is waiting, writes it in one go, fsyncs once and then
+//! answers every producer. A request is answered `Ok` only after its records
+//! are durable, which is what lets the relay answer 2xx safely.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use crate::{EventLog, LogError};
+
+/// Why an append was not made durable; cloneable so a whole group can share it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct AppendError {
+    /// The disk is full or over quota: retry later.
+    pub storage_full: bool,
+    /// The underlying error, for logs.
+    pub message: String,
+}
+
+impl From<&LogError> for AppendError {
+    fn from(e: &LogError) -> Self {
+        AppendError {
+            storage_full: e.is_storage_full(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The answer to one append request: the offsets its records got.
+pub type AppendResult = Result<Range<u64>, AppendError>;
+
+/// Called once with the outcome of an append, on the writer thread; keep it short.
+pub type Reply = Box<dyn FnOnce(AppendResult) + Send>;
+
+struct Request {
+    records: Vec<Vec<u8>>,
+    reply: Reply,
+}
+
+/// Bytes of records gathered into one group before it is written.
+const MAX_GROUP_BYTES: usize = 8 << 20;
+
+/// A running writer thread that owns an [`EventLog`].
+pub struct GroupCommit {
+    tx: Option<mpsc::Sender<Request>>,
+    durable: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl GroupCommit {
+    /// Starts the writer thread for `log`.
+    pub fn start(log: EventLog) -> Self {
+        let (tx, rx) = mpsc::channel::<Request>();
+        let durable = Arc::new(AtomicU64::new(log.next_offset()));
+        let published = Arc::clone(&durable);
+        let thread = std::thread::Builder::new()
+            .name("spoor-log-writer".into())
+            .spawn(move || writer_loop(log, rx, &published))
+            .ok();
+        GroupCommit {
+            tx: Some(tx),
+            durable,
+            thread,
+        }
+    }
+
+    /// Queues `records` for the next group; `reply` gets their offsets once durable.
+    pub fn append(&self, records: Vec<Vec<u8>>, reply: Reply) {
+        let request = Request { records, reply };
+        let Some(tx) = &self.tx else {
+            (request.reply)(Err(closed()));
+            return;
+        };
+        if let Err(mpsc::SendError(request)) = tx.send(request) {
+            (request.reply)(Err(closed()));
+        }
+    }
+
+    /// Records below this offset are durable; readers in the same process stop here.
+    pub fn durable_offset(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.durable)
+    }
+
+    /// Stops accepting, writes what is queued, and joins the writer thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.tx.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for GroupCommit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn closed() -> AppendError {
+    AppendError {
+        storage_full: false,
+        message: LogError::Closed.to_string(),
+    }
+}
+
+fn writer_loop(mut log: EventLog, rx: mpsc::Receiver<Request>, durable: &AtomicU64) {
+    let mut group: Vec<Request> = Vec::new();
+    let mut payloads: Vec<Vec<u8>> = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut bytes = first.records.iter().map(Vec::len).sum::<usize>();
+        group.push(first);
+        while bytes < MAX_GROUP_BYTES {
+            match rx.try_recv() {
+                Ok(next) => {
+                    bytes += next.records.iter().map(Vec::len).sum::<usize>();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut counts = Vec::with_capacity(group.len());
+        for request in &mut group {
+            counts.push(request.records.len() as u64);
+            payloads.append(&mut request.records);
+        }
+        let outcome = log.append(&payloads).and_then(|range| {
+            log.sync()?;
+            Ok(range)
+        });
+        payloads.clear();
+        match outcome {
+            Ok(range) => {
+                durable.store(range.end, Ordering::Release);
+                let mut start = range.start;
+                for (request, count) in group.drain(..).zip(counts) {
+                    (request.reply)(Ok(start..start + count));
+                    start += count;
+                }
+            }
+            Err(e) => {
+                let error = AppendError::from(&e);
+                for request in group.drain(..) {
+                    (request.reply)(Err(error.clone()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Spoor's durable event log.
+//!
+//! The relay appends every accepted event to an [`EventLog`] and answers the
+//! client only after the record is on disk. Records live in segment files
+//! named by the offset of their first record (`00000000000000000000.log`),
+//! each record framed as `[len u32 LE][crc32 u32 LE][payload]`, so a crash in
+//! the middle of a write leaves a torn tail that [`EventLog::open`] finds and
+//! cuts off. [`GroupCommit`] batches concurrent appends into one write and one
+//! fsync. [`LogReader`] tails the log by offset for `spoor log cat` and the
+//! pipeline. The dead-letter log uses the same format in its own directory.
+//!
+//! ```
+//! use spoor_log::{EventLog, LogOptions, LogReader};
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut log = EventLog::open(dir.path(), LogOptions::default()).unwrap();
+//! log.append(&[b"one".as_slice(), b"two"]).unwrap();
+//! log.sync().unwrap();
+//! let mut reader = LogReader::open(dir.path(), 1).unwrap();
+//! assert_eq!(reader.next_record().unwrap(), Some((1, b"two".to_vec())));
+//! ```
+
+mod error;
+pub mod event;
+mod group_commit;
+mod reader;
+pub mod record;
+mod segment;
+mod writer;
+
+pub use error::LogError;
+pub use group_commit::{AppendError, AppendResult, GroupCommit, Reply};
+pub use reader::LogReader;
+pub use writer::{EventLog, LogOptions};

@@ -1,0 +1,1 @@
+//! Spoor's HTTP collector: auth, limits, schema validation, enrichment and the durable log.

@@ -1,0 +1,1 @@
+//! The Spoor mobile SDK: spoor-core behind a UniFFI surface for Kotlin and Swift.

@@ -1,0 +1,1 @@
+//! The Spoor SDK for Rust backend services: spoor-core on a tokio task with a reqwest transport.

@@ -1,0 +1,1 @@
+//! The Spoor browser SDK: spoor-core compiled to WASM behind wasm-bindgen.
