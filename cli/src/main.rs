@@ -1,3 +1,16 @@
-//! The spoor command line: spoor up, relay, pipeline, log cat, bench, demo, query, export.
+//! `spoor`: one binary for the relay, the pipeline and the tools around them.
+//!
+//! The binary only parses arguments and calls library code; see `cmd/` for one
+//! file per command.
 
-fn main() {}
+mod cmd;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cmd::Cli::parse();
+    if let Err(error) = cmd::run(cli) {
+        eprintln!("spoor: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,1 +1,36 @@
-//! Spoor's HTTP collector: auth, limits, schema validation, enrichment and the durable log.
+//! Spoor's relay: the HTTP collector in front of the durable event log.
+//!
+//! A request goes through auth (write key in a header or the body, compared in
+//! constant time, rate-limited per key), size limits (decompressed size
+//! counts), envelope parsing, per-event checks and JSON Schema validation
+//! against the registry in `schemas/`, enrichment (receive time, clock-skew
+//! correction, IP policy, parsed user agent) and then group commit into the
+//! log. The answer is sent only after the records are fsynced. Refused events
+//! go to the dead-letter log with their reason.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use spoor_relay::{Relay, config::RelayConfig, keys::ensure_keys};
+//! let mut config = RelayConfig::load(None)?;
+//! ensure_keys(&mut config)?;
+//! let relay = Relay::open(config)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! Relay::serve(relay.router(), listener, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod body;
+pub mod config;
+pub mod enrich;
+pub mod envelope;
+pub mod error;
+pub mod incoming;
+pub mod ingest;
+mod ingest_route;
+pub mod keys;
+mod metrics;
+pub mod schema_registry;
+mod server;
+
+pub use server::{Relay, RelayState, StartError, dead_letter_dir, log_dir};

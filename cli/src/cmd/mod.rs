@@ -1,0 +1,36 @@
+//! The commands, one module each.
+
+mod log_cat;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+/// Spoor: event tracking with a durable relay and an analytics pipeline.
+#[derive(Parser)]
+#[command(name = "spoor", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the relay and the pipeline in one process on embedded defaults.
+    Up(up::UpArgs),
+    /// Run the relay alone.
+    Relay(up::UpArgs),
+    /// Read the event log or the dead-letter log.
+    Log {
+        #[command(subcommand)]
+        command: log_cat::LogCommand,
+    },
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up(args) => up::run(args, true),
+        Command::Relay(args) => up::run(args, false),
+        Command::Log { command } => log_cat::run(command),
+    }
+}

@@ -1,0 +1,97 @@
+//! `spoor up` and `spoor relay`: serve until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use spoor_relay::Relay;
+use spoor_relay::config::RelayConfig;
+use spoor_relay::keys::ensure_keys;
+
+/// Arguments of `spoor up` and `spoor relay`.
+#[derive(Args)]
+pub struct UpArgs {
+    /// Data directory (default `./spoor-data`, or `data_dir` in spoor.toml).
+    #[arg(long, env = "SPOOR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080, or `listen` in spoor.toml).
+    #[arg(long, env = "SPOOR_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Configuration file (default ./spoor.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// Loads the configuration, opens the relay and serves it.
+pub fn run(args: UpArgs, _with_pipeline: bool) -> anyhow::Result<()> {
+    let mut config =
+        RelayConfig::load(args.config.as_deref()).context("loading the configuration")?;
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(keys) = ensure_keys(&mut config).context("setting up keys")? {
+        println!(
+            "generated keys (stored in {}):",
+            config.data_dir.join("keys.toml").display()
+        );
+        if config.sources.iter().any(|s| s.write_key == keys.write_key) {
+            println!("  write key: {}", keys.write_key);
+        }
+        if config.read_key.as_deref() == Some(keys.read_key.as_str()) {
+            println!("  read key:  {}", keys.read_key);
+        }
+    }
+    let listen = config.listen;
+    let data_dir = config.data_dir.clone();
+    let relay = Relay::open(config).context("starting the relay")?;
+    if relay.repaired_bytes() > 0 {
+        println!(
+            "recovered the log: cut {} bytes of torn tail",
+            relay.repaired_bytes()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        println!(
+            "spoor relay listening on http://{local} (data in {})",
+            data_dir.display()
+        );
+        Relay::serve(relay.router(), listener, shutdown_signal())
+            .await
+            .context("serving")?;
+        println!("shutting down");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,124 @@
+//! Request bodies: content type, gzip, and the size cap on what comes out.
+
+use std::io::Read;
+
+use axum::http::{HeaderMap, header};
+
+use crate::error::ApiError;
+
+/// Checks the content type: JSON, or `text/plain` holding JSON (what
+/// `sendBeacon` sends without a preflight). A missing type is taken as JSON.
+pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let mime = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "application/json" || mime == "text/plain" || mime.ends_with("+json") {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type(format!(
+            "content type {mime:?} is not accepted; send application/json or text/plain"
+        )))
+    }
+}
+
+/// The body as JSON bytes: gunzipped when `Content-Encoding: gzip`, and at most
+/// `limit` bytes after decompression. A gzip bomb is stopped as soon as its
+/// output passes the limit, without inflating the rest.
+pub fn decode(headers: &HeaderMap, raw: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "identity" | "" => {
+            if raw.len() > limit {
+                return Err(too_large(limit));
+            }
+            Ok(raw.to_vec())
+        }
+        "gzip" | "x-gzip" => {
+            let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit));
+            let mut decoder = flate2::read::GzDecoder::new(raw).take(limit as u64 + 1);
+            decoder.read_to_end(&mut out).map_err(|e| {
+                ApiError::bad_request("invalid_gzip", format!("gzip body cannot be decoded: {e}"))
+            })?;
+            if out.len() > limit {
+                return Err(too_large(limit));
+            }
+            Ok(out)
+        }
+        other => Err(ApiError::unsupported_media_type(format!(
+            "content encoding {other:?} is not accepted; send gzip or none"
+        ))),
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::too_large(format!(
+        "the request body is over {limit} bytes (after decompression)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gzip_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        let body = br#"{"batch":[]}"#;
+        assert_eq!(
+            decode(&gzip_headers(), &gzip(body), 1000).unwrap(),
+            body.to_vec()
+        );
+    }
+
+    #[test]
+    fn gzip_bomb_is_refused() {
+        let bomb = gzip(&vec![b' '; 50 << 20]);
+        assert!(bomb.len() < 100 << 10);
+        let err = decode(&gzip_headers(), &bomb, 500 * 1024).unwrap_err();
+        assert_eq!(err.code, "payload_too_large");
+    }
+
+    #[test]
+    fn content_types() {
+        let mut h = HeaderMap::new();
+        assert!(check_content_type(&h).is_ok());
+        h.insert(
+            header::CONTENT_TYPE,
+            "text/plain;charset=UTF-8".parse().unwrap(),
+        );
+        assert!(check_content_type(&h).is_ok());
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(
+            check_content_type(&h).unwrap_err().code,
+            "unsupported_media_type"
+        );
+    }
+}

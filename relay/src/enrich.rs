@@ -1,0 +1,235 @@
+//! Enrichment before the log: receive time, clock-skew correction, future
+//! events, IP policy, parsed user agent and the PII policy.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use spoor_log::event::StoredEvent;
+use time::OffsetDateTime;
+
+use crate::config::{EnrichConfig, IpPolicy, PiiPolicy};
+use crate::incoming::IncomingEvent;
+
+/// What the relay knows about the request an event came in.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    /// When the request arrived.
+    pub received_at: OffsetDateTime,
+    /// The peer's address (or the forwarded one when trusted).
+    pub client_ip: Option<IpAddr>,
+    /// Source name of the write key.
+    pub source: &'a str,
+}
+
+/// Formats a time the way the relay stores it: `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// Builds the stored event: server fields, corrected time, context enrichment.
+/// `flags` carries what validation found (deprecated schema, accepted-and-flagged).
+pub fn enrich(
+    event: IncomingEvent,
+    info: &RequestInfo<'_>,
+    config: &EnrichConfig,
+    schema_version: Option<u32>,
+    mut flags: Vec<String>,
+) -> StoredEvent {
+    let received = info.received_at;
+    // Skew correction: the client's clock is off by (sentAt - receivedAt).
+    let mut event_time = match (&event.timestamp, &event.sent_at) {
+        (Some((_, ts)), Some((_, sent))) => *ts + (received - *sent),
+        (Some((_, ts)), None) => *ts,
+        (None, _) => received,
+    };
+    if event_time > received + time::Duration::seconds(config.future_tolerance_secs as i64) {
+        flags.push("future_timestamp".into());
+        event_time = received;
+    }
+    let mut context = event.context;
+    apply_ip_policy(&mut context, info.client_ip, config.ip);
+    if let Some(ua) = context.get("userAgent").and_then(Value::as_str)
+        && let Some(parsed) = parse_user_agent(ua)
+    {
+        context.insert("ua".into(), parsed);
+    }
+    StoredEvent {
+        event_id: event.event_id,
+        event_type: event.event_type,
+        event_name: event.event_name,
+        user_id: event.user_id,
+        anonymous_id: event.anonymous_id,
+        previous_id: event.previous_id,
+        group_id: event.group_id,
+        timestamp: event.timestamp.map(|(text, _)| text),
+        sent_at: event.sent_at.map(|(text, _)| text),
+        received_at: format_time(received),
+        event_time: format_time(event_time),
+        source: info.source.to_string(),
+        properties: event.properties,
+        traits: event.traits,
+        context,
+        schema_version,
+        flags,
+    }
+}
+
+fn apply_ip_policy(context: &mut Map<String, Value>, peer: Option<IpAddr>, policy: IpPolicy) {
+    let ip = context
+        .get("ip")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<IpAddr>().ok())
+        .or(peer);
+    match (policy, ip) {
+        (IpPolicy::Drop, _) | (_, None) => {
+            context.remove("ip");
+        }
+        (IpPolicy::Keep, Some(ip)) => {
+            context.insert("ip".into(), Value::String(ip.to_string()));
+        }
+        (IpPolicy::Truncate, Some(ip)) => {
+            context.insert("ip".into(), Value::String(truncate_ip(ip).to_string()));
+        }
+    }
+}
+
+/// Zeroes the host part: IPv4 to /24, IPv6 to /48.
+pub fn truncate_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+/// Browser, OS and device class from a user-agent string (woothee's database).
+pub fn parse_user_agent(ua: &str) -> Option<Value> {
+    let parsed = woothee::parser::Parser::new().parse(ua)?;
+    Some(json!({
+        "browser": parsed.name,
+        "browserVersion": parsed.version,
+        "os": parsed.os,
+        "osVersion": parsed.os_version,
+        "device": parsed.category,
+        "vendor": parsed.vendor,
+    }))
+}
+
+/// Applies the source's PII policy to the properties a schema marks `x-pii`.
+pub fn apply_pii_policy(properties: &mut Map<String, Value>, pii: &[String], policy: PiiPolicy) {
+    for key in pii {
+        match policy {
+            PiiPolicy::Keep => {}
+            PiiPolicy::Drop => {
+                properties.remove(key);
+            }
+            PiiPolicy::Hash => {
+                if let Some(value) = properties.get_mut(key) {
+                    let text = match &*value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let hex: String = Sha256::digest(text.as_bytes())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    *value = Value::String(hex);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Limits;
+    use crate::incoming::{ParseOptions, parse};
+    use time::macros::datetime;
+
+    fn event(raw: &str) -> IncomingEvent {
+        let options = ParseOptions {
+            route_type: None,
+            batch_sent_at: None,
+            generate_missing_id: false,
+        };
+        parse(raw, &Limits::default(), options).unwrap()
+    }
+
+    fn info() -> RequestInfo<'static> {
+        RequestInfo {
+            received_at: datetime!(2026-05-03 10:00:05 UTC),
+            client_ip: Some("9.8.7.6".parse().unwrap()),
+            source: "web",
+        }
+    }
+
+    #[test]
+    fn skew_is_corrected_and_original_kept() {
+        let e = event(
+            r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","context":{"ip":"1.2.3.4"}}"#,
+        );
+        let stored = enrich(e, &info(), &EnrichConfig::default(), None, Vec::new());
+        assert_eq!(stored.event_time, "2026-05-03T10:00:03.000Z");
+        assert_eq!(stored.timestamp.as_deref(), Some("2026-05-03T10:00:00Z"));
+        assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
+        assert_eq!(stored.context["ip"], "1.2.3.0");
+        assert!(stored.flags.is_empty());
+    }
+
+    #[test]
+    fn future_events_are_flagged() {
+        let e = event(
+            r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-04T10:00:00Z"}"#,
+        );
+        let stored = enrich(e, &info(), &EnrichConfig::default(), None, Vec::new());
+        assert_eq!(stored.flags, vec!["future_timestamp".to_string()]);
+        assert_eq!(stored.event_time, stored.received_at);
+        assert_eq!(stored.timestamp.as_deref(), Some("2026-05-04T10:00:00Z"));
+    }
+
+    #[test]
+    fn ip_policies() {
+        let v6: IpAddr = "2001:db8:1234:5678::1".parse().unwrap();
+        assert_eq!(truncate_ip(v6).to_string(), "2001:db8:1234::");
+        let mut ctx = Map::new();
+        apply_ip_policy(&mut ctx, Some("9.8.7.6".parse().unwrap()), IpPolicy::Drop);
+        assert!(!ctx.contains_key("ip"));
+        apply_ip_policy(&mut ctx, Some("9.8.7.6".parse().unwrap()), IpPolicy::Keep);
+        assert_eq!(ctx["ip"], "9.8.7.6");
+    }
+
+    #[test]
+    fn user_agent_is_parsed() {
+        let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let parsed = parse_user_agent(ua).unwrap();
+        assert_eq!(parsed["browser"], "Chrome");
+        assert_eq!(parsed["device"], "pc");
+    }
+
+    #[test]
+    fn pii_hash_and_drop() {
+        let mut props = Map::new();
+        props.insert("email".into(), json!("a@b.c"));
+        apply_pii_policy(&mut props, &["email".into()], PiiPolicy::Hash);
+        assert_eq!(props["email"].as_str().unwrap().len(), 64);
+        apply_pii_policy(&mut props, &["email".into()], PiiPolicy::Drop);
+        assert!(props.is_empty());
+    }
+}

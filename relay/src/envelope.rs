@@ -1,0 +1,154 @@
+//! Request envelopes: one event, a `{"batch": [...]}`, or a Segment body.
+//!
+//! The envelope is parsed without parsing the events inside it, so the key can
+//! be checked and each event's size measured before any event is looked at.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::ApiError;
+
+/// Which routes a body came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `POST /api/events` or a Segment single-call route: the body is the event.
+    Single,
+    /// `POST /api/events/batch` or `/v1/batch`: `{"batch": [...]}`.
+    Batch,
+}
+
+/// A parsed envelope: the raw events and the request-level fields.
+#[derive(Debug)]
+pub struct Envelope<'a> {
+    /// Each event's JSON text, unparsed.
+    pub events: Vec<&'a RawValue>,
+    /// `writeKey` from the body (sendBeacon cannot set headers).
+    pub write_key: Option<String>,
+    /// Batch-level `sentAt`, used for events without their own.
+    pub sent_at: Option<String>,
+    /// Events the SDK dropped from its full queue since its last batch.
+    pub dropped: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    batch: Option<Vec<&'a RawValue>>,
+    #[serde(default)]
+    write_key: Option<String>,
+    #[serde(default)]
+    sent_at: Option<String>,
+    #[serde(default)]
+    dropped: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SingleFields {
+    #[serde(default)]
+    write_key: Option<String>,
+}
+
+/// Parses the envelope; a body that is not JSON of the right shape is a 400.
+pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not UTF-8: {e}"))
+    })?;
+    match shape {
+        Shape::Single => {
+            let raw: &RawValue = serde_json::from_str(text).map_err(malformed)?;
+            if !raw.get().trim_start().starts_with('{') {
+                return Err(ApiError::bad_request(
+                    "invalid_json",
+                    "the body must be a JSON object (one event)",
+                ));
+            }
+            let fields: SingleFields = serde_json::from_str(raw.get()).map_err(wrong_field)?;
+            Ok(Envelope {
+                events: vec![raw],
+                write_key: fields.write_key,
+                sent_at: None,
+                dropped: 0,
+            })
+        }
+        Shape::Batch => {
+            let body: BatchBody<'_> = serde_json::from_str(text).map_err(|e| {
+                if e.is_data() {
+                    wrong_field(e)
+                } else {
+                    malformed(e)
+                }
+            })?;
+            let events = body.batch.ok_or_else(|| {
+                ApiError::bad_request("invalid_batch", "the body must be {\"batch\": [...]}")
+            })?;
+            if events.is_empty() {
+                return Err(ApiError::bad_request(
+                    "empty_batch",
+                    "the batch holds no events",
+                ));
+            }
+            Ok(Envelope {
+                events,
+                write_key: body.write_key,
+                sent_at: body.sent_at,
+                dropped: body.dropped.unwrap_or(0),
+            })
+        }
+    }
+}
+
+fn malformed(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+}
+
+fn wrong_field(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "invalid_body",
+        format!("the body has a field of the wrong type: {e}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_envelope() {
+        let body = br#"{"batch":[{"a":1},{"b":[2]}],"writeKey":"k","sentAt":"2026-01-01T00:00:00Z","dropped":3}"#;
+        let e = parse(body, Shape::Batch).unwrap();
+        assert_eq!(e.events.len(), 2);
+        assert_eq!(e.events[1].get(), r#"{"b":[2]}"#);
+        assert_eq!(e.write_key.as_deref(), Some("k"));
+        assert_eq!(e.dropped, 3);
+    }
+
+    #[test]
+    fn bad_bodies() {
+        assert_eq!(
+            parse(b"{nope", Shape::Batch).unwrap_err().code,
+            "invalid_json"
+        );
+        assert_eq!(
+            parse(b"[1]", Shape::Single).unwrap_err().code,
+            "invalid_json"
+        );
+        assert_eq!(
+            parse(br#"{"batch":[]}"#, Shape::Batch).unwrap_err().code,
+            "empty_batch"
+        );
+        assert_eq!(
+            parse(br#"{"x":1}"#, Shape::Batch).unwrap_err().code,
+            "invalid_batch"
+        );
+        assert_eq!(
+            parse(br#"{"batch":5}"#, Shape::Batch).unwrap_err().code,
+            "invalid_body"
+        );
+        assert_eq!(
+            parse(&[0xff, 0xfe], Shape::Single).unwrap_err().code,
+            "invalid_json"
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! One incoming event: parsed, checked against the limits and the wire format,
+//! with Segment's field names mapped to Spoor's.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use spoor_log::event::EventType;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::Limits;
+
+/// A reason an event is refused: a stable code and a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// Machine-readable code.
+    pub code: &'static str,
+    /// For a person.
+    pub message: String,
+}
+
+impl Invalid {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire {
+    event_id: Option<Value>,
+    message_id: Option<Value>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    event_name: Option<String>,
+    event: Option<String>,
+    name: Option<String>,
+    user_id: Option<Value>,
+    anonymous_id: Option<Value>,
+    previous_id: Option<Value>,
+    group_id: Option<Value>,
+    timestamp: Option<String>,
+    sent_at: Option<String>,
+    properties: Option<Map<String, Value>>,
+    traits: Option<Map<String, Value>>,
+    context: Option<Map<String, Value>>,
+    schema_version: Option<u32>,
+}
+
+/// A well-formed event, before enrichment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingEvent {
+    /// Client id of the event.
+    pub event_id: String,
+    /// Kind of call.
+    pub event_type: EventType,
+    /// Event, page or screen name.
+    pub event_name: Option<String>,
+    /// Known user.
+    pub user_id: Option<String>,
+    /// Anonymous device id.
+    pub anonymous_id: Option<String>,
+    /// Alias: the id merged into `user_id`.
+    pub previous_id: Option<String>,
+    /// Group call: the group.
+    pub group_id: Option<String>,
+    /// Client event time, as sent, and parsed.
+    pub timestamp: Option<(String, OffsetDateTime)>,
+    /// When the client sent it, as sent, and parsed.
+    pub sent_at: Option<(String, OffsetDateTime)>,
+    /// Properties.
+    pub properties: Map<String, Value>,
+    /// Traits.
+    pub traits: Map<String, Value>,
+    /// Context.
+    pub context: Map<String, Value>,
+    /// Requested schema version.
+    pub schema_version: Option<u32>,
+}
+
+/// How to read one event.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions<'a> {
+    /// The type a Segment single-call route implies (`/v1/track` → track).
+    pub route_type: Option<EventType>,
+    /// Batch-level `sentAt` for events without their own.
+    pub batch_sent_at: Option<&'a str>,
+    /// Generate an eventId when none is sent (Segment routes; their clients always send one).
+    pub generate_missing_id: bool,
+}
+
+const MAX_ID: usize = 128;
+const MAX_NAME: usize = 256;
+const MAX_USER_ID: usize = 256;
+
+/// Parses and checks one event's JSON text.
+pub fn parse(
+    raw: &str,
+    limits: &Limits,
+    options: ParseOptions<'_>,
+) -> Result<IncomingEvent, Invalid> {
+    if raw.len() > limits.max_event_bytes {
+        return Err(Invalid::new(
+            "event_too_large",
+            format!(
+                "the event is {} bytes, over the {} byte limit",
+                raw.len(),
+                limits.max_event_bytes
+            ),
+        ));
+    }
+    let wire: Wire =
+        serde_json::from_str(raw).map_err(|e| Invalid::new("invalid_event", format!("{e}")))?;
+
+    let event_type = match (options.route_type, wire.event_type.as_deref()) {
+        (Some(t), _) => t,
+        (None, None) => EventType::Track,
+        (None, Some(t)) => parse_type(t)?,
+    };
+    let event_id = match id_field("eventId", wire.event_id.or(wire.message_id), MAX_ID)? {
+        Some(id) => id,
+        None if options.generate_missing_id => uuid::Uuid::now_v7().to_string(),
+        None => return Err(Invalid::new("missing_field", "eventId is required")),
+    };
+    let event_name = wire.event_name.or(wire.event).or(wire.name);
+    if let Some(name) = &event_name {
+        if name.is_empty() || name.len() > MAX_NAME {
+            return Err(Invalid::new(
+                "invalid_field",
+                format!("eventName must have 1 to {MAX_NAME} bytes"),
+            ));
+        }
+    } else if event_type == EventType::Track {
+        return Err(Invalid::new(
+            "missing_field",
+            "eventName is required for track events",
+        ));
+    }
+    let user_id = id_field("userId", wire.user_id, MAX_USER_ID)?;
+    let anonymous_id = id_field("anonymousId", wire.anonymous_id, MAX_USER_ID)?;
+    if user_id.is_none() && anonymous_id.is_none() {
+        return Err(Invalid::new(
+            "missing_field",
+            "userId or anonymousId is required",
+        ));
+    }
+    let previous_id = id_field("previousId", wire.previous_id, MAX_USER_ID)?;
+    if event_type == EventType::Alias && (previous_id.is_none() || user_id.is_none()) {
+        return Err(Invalid::new(
+            "missing_field",
+            "alias needs previousId and userId",
+        ));
+    }
+    let group_id = id_field("groupId", wire.group_id, MAX_USER_ID)?;
+    if event_type == EventType::Group && group_id.is_none() {
+        return Err(Invalid::new("missing_field", "group needs groupId"));
+    }
+    let timestamp = time_field("timestamp", wire.timestamp)?;
+    let sent_at = time_field(
+        "sentAt",
+        wire.sent_at
+            .or_else(|| options.batch_sent_at.map(str::to_string)),
+    )?;
+
+    let properties = wire.properties.unwrap_or_default();
+    let traits = wire.traits.unwrap_or_default();
+    let context = wire.context.unwrap_or_default();
+    for (field, map) in [
+        ("properties", &properties),
+        ("traits", &traits),
+        ("context", &context),
+    ] {
+        check_map(field, map, limits)?;
+    }
+    Ok(IncomingEvent {
+        event_id,
+        event_type,
+        event_name,
+        user_id,
+        anonymous_id,
+        previous_id,
+        group_id,
+        timestamp,
+        sent_at,
+        properties,
+        traits,
+        context,
+        schema_version: wire.schema_version,
+    })
+}
+
+fn parse_type(t: &str) -> Result<EventType, Invalid> {
+    Ok(match t {
+        "track" => EventType::Track,
+        "identify" => EventType::Identify,
+        "page" => EventType::Page,
+        "screen" => EventType::Screen,
+        "group" => EventType::Group,
+        "alias" => EventType::Alias,
+        other => {
+            return Err(Invalid::new(
+                "invalid_field",
+                format!("type {other:?} is not one of track, identify, page, screen, group, alias"),
+            ));
+        }
+    })
+}
+
+/// Ids may be strings or numbers (Segment allows numeric user ids); stored as strings.
+fn id_field(field: &str, value: Option<Value>, max: usize) -> Result<Option<String>, Invalid> {
+    let id = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => {
+            return Err(Invalid::new(
+                "invalid_field",
+                format!("{field} must be a string"),
+            ));
+        }
+    };
+    if id.is_empty() || id.len() > max {
+        return Err(Invalid::new(
+            "invalid_field",
+            format!("{field} must have 1 to {max} bytes"),
+        ));
+    }
+    Ok(Some(id))
+}
+
+fn time_field(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<(String, OffsetDateTime)>, Invalid> {
+    let Some(text) = value else { return Ok(None) };
+    match OffsetDateTime::parse(&text, &Rfc3339) {
+        Ok(t) => Ok(Some((text, t))),
+        Err(_) => Err(Invalid::new(
+            "invalid_field",
+            format!("{field} {:?} is not an RFC 3339 time", truncate(&text, 64)),
+        )),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn check_map(field: &str, map: &Map<String, Value>, limits: &Limits) -> Result<(), Invalid> {
+    if map.len() > limits.max_properties {
+        return Err(Invalid::new(
+            "too_many_properties",
+            format!(
+                "{field} has {} keys, over the limit of {}",
+                map.len(),
+                limits.max_properties
+            ),
+        ));
+    }
+    for (key, value) in map {
+        check_value(field, key, value, 1, limits)?;
+    }
+    Ok(())
+}
+
+fn check_value(
+    field: &str,
+    key: &str,
+    value: &Value,
+    depth: usize,
+    limits: &Limits,
+) -> Result<(), Invalid> {
+    if depth > limits.max_depth {
+        return Err(Invalid::new(
+            "too_deep",
+            format!(
+                "{field}.{key} nests deeper than {} levels",
+                limits.max_depth
+            ),
+        ));
+    }
+    match value {
+        Value::String(s) if s.len() > limits.max_string_bytes => Err(Invalid::new(
+            "string_too_long",
+            format!(
+                "{field}.{key} is a string of {} bytes, over {}",
+                s.len(),
+                limits.max_string_bytes
+            ),
+        )),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|v| check_value(field, key, v, depth + 1, limits)),
+        Value::Object(map) => map
+            .values()
+            .try_for_each(|v| check_value(field, key, v, depth + 1, limits)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ParseOptions<'static> {
+        ParseOptions {
+            route_type: None,
+            batch_sent_at: None,
+            generate_missing_id: false,
+        }
+    }
+
+    fn code(raw: &str) -> &'static str {
+        parse(raw, &Limits::default(), opts()).unwrap_err().code
+    }
+
+    #[test]
+    fn seed_example_parses() {
+        let raw = r#"{"eventId":"0193a5f0-7c1e-7d2a-9b1e-3f4c5d6e7f80","type":"track","eventName":"product_clicked","userId":"u456","anonymousId":"anon_789","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","properties":{"productId":"p123","category":"shoes","surface":"home"},"context":{"device":"mobile","appVersion":"1.2.3","ip":"1.2.3.4"}}"#;
+        let e = parse(raw, &Limits::default(), opts()).unwrap();
+        assert_eq!(e.event_name.as_deref(), Some("product_clicked"));
+        assert_eq!(e.properties["productId"], "p123");
+        assert!(e.sent_at.is_some());
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        assert_eq!(code(r#"{"eventName":"a","userId":"u"}"#), "missing_field");
+        assert_eq!(code(r#"{"eventId":"1","userId":"u"}"#), "missing_field");
+        assert_eq!(code(r#"{"eventId":"1","eventName":"a"}"#), "missing_field");
+        assert_eq!(
+            code(r#"{"eventId":"1","eventName":"a","userId":{}}"#),
+            "invalid_field"
+        );
+        assert_eq!(
+            code(r#"{"eventId":"1","eventName":"a","userId":"u","type":"boom"}"#),
+            "invalid_field"
+        );
+        assert_eq!(
+            code(r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"yesterday"}"#),
+            "invalid_field"
+        );
+        assert_eq!(
+            code(r#"{"eventId":"1","eventName":"a","userId":"u","properties":[]}"#),
+            "invalid_event"
+        );
+        let deep = format!(
+            r#"{{"eventId":"1","eventName":"a","userId":"u","properties":{{"x":{}1{}}}}}"#,
+            "[".repeat(20),
+            "]".repeat(20)
+        );
+        assert_eq!(code(&deep), "too_deep");
+        let long = format!(
+            r#"{{"eventId":"1","eventName":"a","userId":"u","properties":{{"x":"{}"}}}}"#,
+            "y".repeat(9000)
+        );
+        assert_eq!(code(&long), "string_too_long");
+        let big = format!(
+            r#"{{"eventId":"1","eventName":"a","userId":"u","properties":{{"x":"{}"}}}}"#,
+            "y".repeat(40_000)
+        );
+        assert_eq!(code(&big), "event_too_large");
+    }
+
+    #[test]
+    fn segment_names_map() {
+        let raw = r#"{"messageId":"m1","event":"signed_up","userId":42}"#;
+        let e = parse(
+            raw,
+            &Limits::default(),
+            ParseOptions {
+                route_type: Some(EventType::Track),
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert_eq!(e.event_id, "m1");
+        assert_eq!(e.event_name.as_deref(), Some("signed_up"));
+        assert_eq!(e.user_id.as_deref(), Some("42"));
+    }
+}

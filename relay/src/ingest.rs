@@ -1,0 +1,184 @@
+//! The ingestion path without I/O: envelope events → parsed, validated,
+//! enriched log records, and dead letters for the rest.
+//!
+//! Kept free of HTTP and files so the fuzz target and the benchmarks drive
+//! exactly what the server runs.
+
+use serde::Serialize;
+use serde_json::Value;
+use spoor_log::event::{DeadLetter, EventType};
+
+use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
+use crate::enrich::{RequestInfo, apply_pii_policy, enrich, format_time};
+use crate::envelope::Envelope;
+use crate::incoming::{Invalid, ParseOptions, parse};
+use crate::schema_registry::{SchemaCheck, SchemaRegistry};
+
+/// One event of a request that was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejection {
+    /// Its position in the request (0 for a single event).
+    pub index: usize,
+    /// Its eventId, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Stable reason code.
+    pub code: &'static str,
+    /// Why, naming the field.
+    pub reason: String,
+}
+
+/// What came out of one request.
+#[derive(Debug, Default)]
+pub struct Processed {
+    /// Log records (JSON `StoredEvent`) for the accepted events, in request order.
+    pub records: Vec<Vec<u8>>,
+    /// Dead-letter records (JSON `DeadLetter`) for the refused ones.
+    pub dead_letters: Vec<Vec<u8>>,
+    /// The refused events, for the answer.
+    pub rejected: Vec<Rejection>,
+    /// Accepted events validated against a deprecated schema.
+    pub deprecated: usize,
+    /// Accepted events carrying a quality flag.
+    pub flagged: usize,
+}
+
+/// Everything the ingestion path needs, built once at start.
+pub struct Ingestor {
+    /// The compiled schemas.
+    pub registry: SchemaRegistry,
+    /// Size and shape limits.
+    pub limits: Limits,
+    /// Enrichment settings.
+    pub enrich: EnrichConfig,
+}
+
+/// How the request's route reads its events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Route {
+    /// The type a Segment single-call route implies.
+    pub event_type: Option<EventType>,
+    /// A Segment route: a missing messageId is generated.
+    pub segment: bool,
+}
+
+impl Ingestor {
+    /// Processes every event of `envelope` for `source`.
+    pub fn process(
+        &self,
+        envelope: &Envelope<'_>,
+        source: &SourceConfig,
+        info: &RequestInfo<'_>,
+        route: Route,
+    ) -> Processed {
+        let options = ParseOptions {
+            route_type: route.event_type,
+            batch_sent_at: envelope.sent_at.as_deref(),
+            generate_missing_id: route.segment,
+        };
+        let mut out = Processed::default();
+        for (index, raw) in envelope.events.iter().enumerate() {
+            match self.accept(raw.get(), source, info, options) {
+                Ok((record, deprecated, flagged)) => {
+                    out.records.push(record);
+                    out.deprecated += usize::from(deprecated);
+                    out.flagged += usize::from(flagged);
+                }
+                Err(invalid) => {
+                    let event: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    let event_id = ["eventId", "messageId"]
+                        .iter()
+                        .find_map(|k| event.get(k).and_then(Value::as_str))
+                        .map(|s| s.chars().take(128).collect::<String>());
+                    let dead = DeadLetter {
+                        reason: invalid.message.clone(),
+                        code: invalid.code.to_string(),
+                        received_at: format_time(info.received_at),
+                        source: source.name.clone(),
+                        event_id: event_id.clone(),
+                        index: Some(index),
+                        event,
+                    };
+                    out.dead_letters.push(to_json(&dead));
+                    out.rejected.push(Rejection {
+                        index,
+                        event_id,
+                        code: invalid.code,
+                        reason: invalid.message,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// One event to a log record; returns (record, deprecated, flagged).
+    fn accept(
+        &self,
+        raw: &str,
+        source: &SourceConfig,
+        info: &RequestInfo<'_>,
+        options: ParseOptions<'_>,
+    ) -> Result<(Vec<u8>, bool, bool), Invalid> {
+        let mut event = parse(raw, &self.limits, options)?;
+        let mut flags = Vec::new();
+        let mut version = None;
+        let mut deprecated = false;
+        if event.event_type == EventType::Track {
+            let name = event.event_name.as_deref().unwrap_or_default();
+            let properties = Value::Object(std::mem::take(&mut event.properties));
+            let check = self.registry.check(name, event.schema_version, &properties);
+            if let Value::Object(map) = properties {
+                event.properties = map;
+            }
+            let problem = match check {
+                SchemaCheck::Valid {
+                    version: v,
+                    deprecated: d,
+                    pii,
+                } => {
+                    apply_pii_policy(&mut event.properties, pii, source.pii);
+                    version = Some(v);
+                    deprecated = d;
+                    if d {
+                        flags.push("deprecated_schema".to_string());
+                    }
+                    None
+                }
+                SchemaCheck::UnknownEvent => Some(Invalid::new(
+                    "unknown_event",
+                    format!("no schema is registered for event {name:?}"),
+                )),
+                SchemaCheck::UnknownVersion(v) => Some(Invalid::new(
+                    "schema_violation",
+                    format!("event {name:?} has no schema version {v}"),
+                )),
+                SchemaCheck::Invalid {
+                    version: v,
+                    message,
+                } => {
+                    version = Some(v);
+                    Some(Invalid::new(
+                        "schema_violation",
+                        format!("{name} v{v}: {message}"),
+                    ))
+                }
+            };
+            if let Some(invalid) = problem {
+                match source.on_invalid {
+                    InvalidPolicy::Reject => return Err(invalid),
+                    InvalidPolicy::Flag => flags.push(invalid.code.to_string()),
+                }
+            }
+        }
+        let flagged = !flags.is_empty();
+        let stored = enrich(event, info, &self.enrich, version, flags);
+        Ok((to_json(&stored), deprecated, flagged))
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing plain structs of strings, maps and JSON values cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}

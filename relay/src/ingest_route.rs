@@ -1,0 +1,253 @@
+//! The ingestion routes: `POST /api/events`, `/api/events/batch` and Segment's `/v1/*`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use spoor_log::event::EventType;
+use spoor_log::{AppendResult, GroupCommit};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+use crate::body;
+use crate::enrich::RequestInfo;
+use crate::envelope::{self, Shape};
+use crate::error::ApiError;
+use crate::ingest::Route;
+use crate::keys::key_from_headers;
+use crate::metrics::{ReasonLabel, SourceLabel, StatusLabel};
+use crate::server::RelayState;
+
+/// Which ingestion route a request came in on.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestRoute {
+    /// Single event or batch body.
+    pub shape: Shape,
+    /// Type implied by a Segment single-call route, and whether it is Segment's API.
+    pub route: Route,
+}
+
+impl IngestRoute {
+    /// `POST /api/events`.
+    pub const EVENT: Self = Self::new(Shape::Single, None, false);
+    /// `POST /api/events/batch`.
+    pub const BATCH: Self = Self::new(Shape::Batch, None, false);
+    /// `POST /v1/batch` (Segment).
+    pub const SEGMENT_BATCH: Self = Self::new(Shape::Batch, None, true);
+
+    /// A Segment single-call route (`/v1/track`, ...).
+    pub const fn segment(event_type: EventType) -> Self {
+        Self::new(Shape::Single, Some(event_type), true)
+    }
+
+    const fn new(shape: Shape, event_type: Option<EventType>, segment: bool) -> Self {
+        IngestRoute {
+            shape,
+            route: Route {
+                event_type,
+                segment,
+            },
+        }
+    }
+}
+
+/// Handles one ingestion request end to end; the answer is sent only after
+/// every accepted and refused event is durable in its log.
+pub async fn handle(
+    state: Arc<RelayState>,
+    route: IngestRoute,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    raw: Body,
+) -> Response {
+    let result = ingest(&state, route, peer, &headers, raw).await;
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    state
+        .metrics
+        .responses
+        .get_or_create(&StatusLabel {
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+async fn ingest(
+    state: &RelayState,
+    route: IngestRoute,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    let received_at = OffsetDateTime::now_utc();
+    let limits = &state.ingestor.limits;
+    let header_key = key_from_headers(headers);
+    // Refuse a bad header key before reading the body.
+    if let Some(key) = &header_key
+        && state.keys.write_source(key).is_none()
+    {
+        return Err(bad_key(state, key));
+    }
+    body::check_content_type(headers)?;
+    let raw: Bytes = axum::body::to_bytes(raw, limits.max_request_bytes + 1)
+        .await
+        .map_err(|_| {
+            ApiError::too_large(format!(
+                "the request body is over {} bytes",
+                limits.max_request_bytes
+            ))
+        })?;
+    let body = body::decode(headers, &raw, limits.max_request_bytes)?;
+    let envelope = envelope::parse(&body, route.shape)?;
+    let key = header_key
+        .or_else(|| envelope.write_key.clone())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
+            )
+        })?;
+    let source = state
+        .keys
+        .write_source(&key)
+        .ok_or_else(|| bad_key(state, &key))?;
+    if route.shape == Shape::Single
+        && let Some(raw) = envelope.events.first()
+        && raw.get().len() > limits.max_event_bytes
+    {
+        return Err(ApiError::too_large(format!(
+            "the event is {} bytes, over the {} byte limit",
+            raw.get().len(),
+            limits.max_event_bytes
+        )));
+    }
+    source
+        .take(envelope.events.len())
+        .map_err(ApiError::rate_limited)?;
+
+    let info = RequestInfo {
+        received_at,
+        client_ip: client_ip(headers, peer, state.config.enrich.trust_forwarded_for),
+        source: &source.config.name,
+    };
+    let processed = state
+        .ingestor
+        .process(&envelope, &source.config, &info, route.route);
+    state.metrics.sdk_dropped.inc_by(envelope.dropped);
+    let accepted = processed.records.len();
+
+    let started = Instant::now();
+    let (records, dead) = tokio::join!(
+        append(&state.log, processed.records),
+        append(&state.dead_letter, processed.dead_letters)
+    );
+    for outcome in [&records, &dead] {
+        if let Err(e) = outcome {
+            return Err(if e.storage_full {
+                ApiError::unavailable("storage_full", "the relay's disk is full; retry later", 30)
+            } else {
+                ApiError::unavailable(
+                    "log_unavailable",
+                    format!("the log cannot take writes: {e}"),
+                    5,
+                )
+            });
+        }
+    }
+    state
+        .metrics
+        .commit_seconds
+        .observe(started.elapsed().as_secs_f64());
+    if let Ok(Some(range)) = &records {
+        state
+            .metrics
+            .log_records
+            .set(i64::try_from(range.end).unwrap_or(i64::MAX));
+    }
+    state
+        .metrics
+        .accepted
+        .get_or_create(&SourceLabel {
+            source: source.config.name.clone(),
+        })
+        .inc_by(accepted as u64);
+    for r in &processed.rejected {
+        state
+            .metrics
+            .rejected
+            .get_or_create(&ReasonLabel {
+                reason: r.code.to_string(),
+            })
+            .inc();
+    }
+    state.metrics.deprecated.inc_by(processed.deprecated as u64);
+    state.metrics.flagged.inc_by(processed.flagged as u64);
+
+    if accepted == 0 {
+        let message = match processed.rejected.as_slice() {
+            [only] => format!("the event was refused: {}", only.reason),
+            all => format!("all {} events were refused", all.len()),
+        };
+        return Err(ApiError::all_invalid(
+            message,
+            json!({ "rejected": processed.rejected }),
+        ));
+    }
+    Ok(Json(json!({ "accepted": accepted, "rejected": processed.rejected })).into_response())
+}
+
+/// Appends `records` through group commit and waits until they are durable.
+async fn append(
+    log: &GroupCommit,
+    records: Vec<Vec<u8>>,
+) -> Result<Option<std::ops::Range<u64>>, spoor_log::AppendError> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let (tx, rx) = oneshot::channel::<AppendResult>();
+    log.append(
+        records,
+        Box::new(move |result| {
+            let _ = tx.send(result);
+        }),
+    );
+    match rx.await {
+        Ok(result) => result.map(Some),
+        Err(_) => Err(spoor_log::AppendError {
+            storage_full: false,
+            message: "the log writer stopped".into(),
+        }),
+    }
+}
+
+fn bad_key(state: &RelayState, key: &str) -> ApiError {
+    if state.keys.is_read_key(key) {
+        ApiError::forbidden("this is the read key; ingestion needs a write key")
+    } else {
+        ApiError::unauthorized("the write key is not valid")
+    }
+}
+
+fn client_ip(
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    trust_forwarded: bool,
+) -> Option<std::net::IpAddr> {
+    if trust_forwarded
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    Some(peer.ip())
+}

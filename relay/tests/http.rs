@@ -1,0 +1,360 @@
+//! The relay over HTTP on a loopback port: answers, errors, and what lands in
+//! the log and the dead-letter log.
+
+mod common;
+
+use std::io::Write;
+
+use common::{READ_KEY, TestRelay, WRITE_KEY};
+use serde_json::{Value, json};
+
+const SEED: &str = r#"{"eventId":"0193a5f0-7c1e-7d2a-9b1e-3f4c5d6e7f80","type":"track","eventName":"product_clicked","userId":"u456","anonymousId":"anon_789","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","properties":{"productId":"p123","category":"shoes","surface":"home"},"context":{"device":"mobile","appVersion":"1.2.3","ip":"1.2.3.4"}}"#;
+
+fn error_code(response: reqwest::blocking::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().unwrap();
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn seed_example_is_accepted_and_logged_with_received_at() {
+    let relay = TestRelay::start();
+    let response = relay.post("/api/events", SEED);
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().unwrap(),
+        json!({"accepted": 1, "rejected": []})
+    );
+    let log = relay.log();
+    assert_eq!(log.len(), 1);
+    let e = &log[0];
+    assert_eq!(e["eventId"], "0193a5f0-7c1e-7d2a-9b1e-3f4c5d6e7f80");
+    assert_eq!(e["eventName"], "product_clicked");
+    assert_eq!(e["properties"]["surface"], "home");
+    assert_eq!(e["source"], "web");
+    assert_eq!(e["timestamp"], "2026-05-03T10:00:00Z");
+    assert_eq!(
+        e["context"]["ip"], "1.2.3.0",
+        "IP truncated to /24 by default"
+    );
+    let received = e["receivedAt"].as_str().unwrap();
+    assert_eq!(received.len(), "2026-05-03T10:00:00.000Z".len());
+    assert!(received.ends_with('Z'));
+    // Clock skew: the event happened 2 s before the client sent it.
+    let event_time = e["eventTime"].as_str().unwrap();
+    assert!(event_time < received, "{event_time} < {received}");
+}
+
+#[test]
+fn malformed_json_is_400() {
+    let relay = TestRelay::start();
+    assert_eq!(
+        error_code(relay.post("/api/events", "{\"eventId\": ")),
+        (400, "invalid_json".into())
+    );
+    assert_eq!(
+        error_code(relay.post("/api/events/batch", "not json")),
+        (400, "invalid_json".into())
+    );
+    assert!(relay.log().is_empty());
+}
+
+#[test]
+fn missing_or_bad_key_is_401_and_read_key_is_403() {
+    let relay = TestRelay::start();
+    let client = reqwest::blocking::Client::new();
+    let none = client
+        .post(relay.url("/api/events"))
+        .header("content-type", "application/json")
+        .body(SEED)
+        .send()
+        .unwrap();
+    assert_eq!(error_code(none), (401, "unauthorized".into()));
+    let bad = client
+        .post(relay.url("/api/events"))
+        .bearer_auth("wrong-key-123")
+        .body(SEED)
+        .send()
+        .unwrap();
+    assert_eq!(error_code(bad), (401, "unauthorized".into()));
+    let read = client
+        .post(relay.url("/api/events"))
+        .bearer_auth(READ_KEY)
+        .body(SEED)
+        .send()
+        .unwrap();
+    assert_eq!(error_code(read), (403, "forbidden".into()));
+    assert!(relay.log().is_empty());
+}
+
+#[test]
+fn a_40_kb_event_is_413() {
+    let relay = TestRelay::start();
+    let mut event: Value = serde_json::from_str(SEED).unwrap();
+    event["properties"]["blob"] = Value::String("x".repeat(40 * 1024));
+    assert_eq!(
+        error_code(relay.post("/api/events", &event.to_string())),
+        (413, "payload_too_large".into())
+    );
+    let big_body = json!({"batch": (0..30).map(|_| event.clone()).collect::<Vec<_>>()}).to_string();
+    assert_eq!(
+        error_code(relay.post("/api/events/batch", &big_body)),
+        (413, "payload_too_large".into())
+    );
+    assert!(relay.log().is_empty());
+}
+
+#[test]
+fn partly_invalid_batch_is_200_with_rejections_in_dead_letter_log() {
+    let relay = TestRelay::start();
+    let body = json!({"batch": [
+        serde_json::from_str::<Value>(SEED).unwrap(),
+        {"eventId": "e-wrong-type", "eventName": "purchase_completed", "userId": "u1",
+         "properties": {"orderId": "o1", "revenue": "12.50", "currency": "EUR"}},
+        {"eventId": "e-unknown", "eventName": "teleported", "userId": "u1"}
+    ]});
+    let response = relay.post("/api/events/batch", &body.to_string());
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["accepted"], 1);
+    let rejected = answer["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0]["index"], 1);
+    assert_eq!(rejected[0]["eventId"], "e-wrong-type");
+    assert!(
+        rejected[0]["reason"].as_str().unwrap().contains("revenue"),
+        "{}",
+        rejected[0]
+    );
+    assert_eq!(rejected[1]["index"], 2);
+    assert_eq!(rejected[1]["eventId"], "e-unknown");
+    assert_eq!(rejected[1]["code"], "unknown_event");
+
+    assert_eq!(relay.log().len(), 1);
+    let dead = relay.dead_letters();
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0]["eventId"], "e-wrong-type");
+    assert_eq!(dead[0]["code"], "schema_violation");
+    assert!(dead[0]["reason"].as_str().unwrap().contains("revenue"));
+    assert_eq!(dead[0]["event"]["properties"]["revenue"], "12.50");
+    assert_eq!(dead[1]["eventId"], "e-unknown");
+    assert!(dead[1]["reason"].as_str().unwrap().contains("teleported"));
+    assert_eq!(dead[1]["source"], "web");
+}
+
+#[test]
+fn all_invalid_is_422_and_still_dead_lettered() {
+    let relay = TestRelay::start();
+    let body = json!({"batch": [{"eventId": "x1", "eventName": "nope", "userId": "u"}]});
+    let response = relay.post("/api/events/batch", &body.to_string());
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["error"]["code"], "invalid_events");
+    assert_eq!(answer["error"]["details"]["rejected"][0]["eventId"], "x1");
+    assert_eq!(relay.dead_letters().len(), 1);
+    let single = relay.post("/api/events", r#"{"eventId":"x2","eventName":"signed_up"}"#);
+    assert_eq!(error_code(single), (422, "invalid_events".into()));
+    assert_eq!(relay.dead_letters().len(), 2);
+}
+
+#[test]
+fn segment_batch_with_basic_auth_is_accepted() {
+    let relay = TestRelay::start();
+    let body = json!({
+        "batch": [
+            {"type": "track", "messageId": "seg-1", "event": "signed_up", "userId": "u9",
+             "properties": {"method": "email"}, "timestamp": "2026-05-03T10:00:00.000Z"},
+            {"type": "identify", "messageId": "seg-2", "userId": "u9", "traits": {"plan": "pro"}},
+            {"type": "page", "messageId": "seg-3", "anonymousId": "a1", "name": "Home"}
+        ],
+        "sentAt": "2026-05-03T10:00:01.000Z"
+    });
+    let response = reqwest::blocking::Client::new()
+        .post(relay.url("/v1/batch"))
+        .basic_auth(WRITE_KEY, Some(""))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let log = relay.log();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[0]["eventId"], "seg-1");
+    assert_eq!(log[0]["eventName"], "signed_up");
+    assert_eq!(log[0]["sentAt"], "2026-05-03T10:00:01.000Z");
+    assert_eq!(log[1]["type"], "identify");
+    assert_eq!(log[1]["traits"]["plan"], "pro");
+    assert_eq!(log[2]["eventName"], "Home");
+
+    let track = reqwest::blocking::Client::new()
+        .post(relay.url("/v1/track"))
+        .basic_auth(WRITE_KEY, None::<&str>)
+        .json(&json!({"messageId": "seg-4", "event": "search_performed", "anonymousId": "a1", "properties": {"query": "boots"}}))
+        .send()
+        .unwrap();
+    assert_eq!(track.status(), 200);
+    assert_eq!(relay.log()[3]["type"], "track");
+}
+
+#[test]
+fn beacon_style_text_plain_with_write_key_in_body() {
+    let relay = TestRelay::start();
+    let body = json!({"writeKey": WRITE_KEY, "batch": [{"eventId": "b1", "eventName": "page_viewed", "anonymousId": "a"}]});
+    let response = reqwest::blocking::Client::new()
+        .post(relay.url("/api/events/batch"))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .header("origin", "https://shop.example")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    assert_eq!(relay.log()[0]["eventId"], "b1");
+    let preflight = reqwest::blocking::Client::new()
+        .request(reqwest::Method::OPTIONS, relay.url("/api/events/batch"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert!(
+        preflight
+            .headers()
+            .contains_key("access-control-allow-methods")
+    );
+}
+
+#[test]
+fn gzip_bodies_and_gzip_bombs() {
+    let relay = TestRelay::start();
+    let body = json!({"batch": [serde_json::from_str::<Value>(SEED).unwrap()]}).to_string();
+    let client = reqwest::blocking::Client::new();
+    let ok = client
+        .post(relay.url("/api/events/batch"))
+        .bearer_auth(WRITE_KEY)
+        .header("content-encoding", "gzip")
+        .body(gzip(body.as_bytes()))
+        .send()
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let bomb = gzip(&vec![b' '; 64 << 20]);
+    let refused = client
+        .post(relay.url("/api/events/batch"))
+        .bearer_auth(WRITE_KEY)
+        .header("content-encoding", "gzip")
+        .body(bomb)
+        .send()
+        .unwrap();
+    assert_eq!(error_code(refused), (413, "payload_too_large".into()));
+    assert_eq!(relay.log().len(), 1);
+}
+
+#[test]
+fn wrong_content_type_is_415() {
+    let relay = TestRelay::start();
+    let response = reqwest::blocking::Client::new()
+        .post(relay.url("/api/events"))
+        .bearer_auth(WRITE_KEY)
+        .header("content-type", "application/xml")
+        .body(SEED)
+        .send()
+        .unwrap();
+    assert_eq!(error_code(response), (415, "unsupported_media_type".into()));
+}
+
+#[test]
+fn rate_limit_answers_429_with_retry_after() {
+    let relay = TestRelay::start_with(|c| {
+        c.rate_limit.events_per_second = 1;
+        c.rate_limit.burst = 3;
+    });
+    let batch = |n: usize| {
+        json!({"batch": (0..n).map(|i| json!({"eventId": format!("r{i}"), "eventName": "signed_up", "userId": "u"})).collect::<Vec<_>>()}).to_string()
+    };
+    assert_eq!(relay.post("/api/events/batch", &batch(3)).status(), 200);
+    let limited = relay.post("/api/events/batch", &batch(2));
+    assert_eq!(limited.status(), 429);
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(error_code(limited), (429, "rate_limited".into()));
+    assert_eq!(relay.log().len(), 3);
+}
+
+#[test]
+fn deprecated_schemas_are_accepted_and_counted_and_flag_policy_keeps_unknown_events() {
+    let relay = TestRelay::start_with(|c| {
+        c.sources[0].on_invalid = spoor_relay::config::InvalidPolicy::Flag
+    });
+    let body = json!({"batch": [
+        {"eventId": "d1", "eventName": "cart_viewed", "userId": "u"},
+        {"eventId": "d2", "eventName": "brand_new_event", "userId": "u"}
+    ]});
+    let answer: Value = relay
+        .post("/api/events/batch", &body.to_string())
+        .json()
+        .unwrap();
+    assert_eq!(answer["accepted"], 2);
+    let log = relay.log();
+    assert_eq!(log[0]["flags"], json!(["deprecated_schema"]));
+    assert_eq!(log[1]["flags"], json!(["unknown_event"]));
+    let metrics = reqwest::blocking::get(relay.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("spoor_deprecated_events_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn hostile_strings_round_trip_unchanged() {
+    let relay = TestRelay::start();
+    let hostile = "'; DROP TABLE events; -- <script>alert(1)</script> \u{0000}\u{202e}ﷺ🦀\"\\\n\t";
+    let event = json!({"eventId": "h1", "eventName": "search_performed", "anonymousId": hostile,
+                       "properties": {"query": hostile, hostile: hostile}});
+    assert_eq!(relay.post("/api/events", &event.to_string()).status(), 200);
+    let log = relay.log();
+    assert_eq!(log[0]["properties"]["query"], hostile);
+    assert_eq!(log[0]["anonymousId"], hostile);
+    assert_eq!(log[0]["properties"][hostile], hostile);
+}
+
+#[test]
+fn restart_keeps_offsets_and_health_and_unknown_routes_answer_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = TestRelay::start_in(dir.path(), |_| {});
+    assert_eq!(relay.post("/api/events", SEED).status(), 200);
+    let health: Value = reqwest::blocking::get(relay.url("/healthz"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let missing = reqwest::blocking::get(relay.url("/nope")).unwrap();
+    assert_eq!(error_code(missing), (404, "not_found".into()));
+    relay.stop();
+    let relay = TestRelay::start_in(dir.path(), |_| {});
+    assert_eq!(relay.post("/api/events", SEED).status(), 200);
+    assert_eq!(relay.log().len(), 2);
+}
