@@ -25,3 +25,11 @@ pub async fn metrics(State(state): State<Arc<RelayState>>) -> impl IntoResponse 
         state.metrics.render(),
     )
 }
+
+/// `GET /`: the dashboard (one static page that reads the analytics API with the read key).
+pub async fn dashboard() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../assets/dashboard.html"),
+    )
+}

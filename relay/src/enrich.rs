@@ -37,12 +37,34 @@ pub fn format_time(t: OffsetDateTime) -> String {
     )
 }
 
+/// Remembers the last user agent parsed: the events of one request nearly
+/// always share it, and parsing is the costliest part of enrichment.
+#[derive(Debug, Default)]
+pub struct UaMemo {
+    last: Option<(String, Option<Value>)>,
+}
+
+impl UaMemo {
+    /// The parsed form of `ua`, from the memo when it is the last one seen.
+    pub fn parse(&mut self, ua: &str) -> Option<Value> {
+        match &self.last {
+            Some((seen, parsed)) if seen == ua => parsed.clone(),
+            _ => {
+                let parsed = parse_user_agent(ua);
+                self.last = Some((ua.to_string(), parsed.clone()));
+                parsed
+            }
+        }
+    }
+}
+
 /// Builds the stored event: server fields, corrected time, context enrichment.
 /// `flags` carries what validation found (deprecated schema, accepted-and-flagged).
 pub fn enrich(
     event: IncomingEvent,
     info: &RequestInfo<'_>,
     config: &EnrichConfig,
+    ua_memo: &mut UaMemo,
     schema_version: Option<u32>,
     mut flags: Vec<String>,
 ) -> StoredEvent {
@@ -60,7 +82,7 @@ pub fn enrich(
     let mut context = event.context;
     apply_ip_policy(&mut context, info.client_ip, config.ip);
     if let Some(ua) = context.get("userAgent").and_then(Value::as_str)
-        && let Some(parsed) = parse_user_agent(ua)
+        && let Some(parsed) = ua_memo.parse(ua)
     {
         context.insert("ua".into(), parsed);
     }
@@ -185,7 +207,14 @@ mod tests {
         let e = event(
             r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","context":{"ip":"1.2.3.4"}}"#,
         );
-        let stored = enrich(e, &info(), &EnrichConfig::default(), None, Vec::new());
+        let stored = enrich(
+            e,
+            &info(),
+            &EnrichConfig::default(),
+            &mut UaMemo::default(),
+            None,
+            Vec::new(),
+        );
         assert_eq!(stored.event_time, "2026-05-03T10:00:03.000Z");
         assert_eq!(stored.timestamp.as_deref(), Some("2026-05-03T10:00:00Z"));
         assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
@@ -198,7 +227,14 @@ mod tests {
         let e = event(
             r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-04T10:00:00Z"}"#,
         );
-        let stored = enrich(e, &info(), &EnrichConfig::default(), None, Vec::new());
+        let stored = enrich(
+            e,
+            &info(),
+            &EnrichConfig::default(),
+            &mut UaMemo::default(),
+            None,
+            Vec::new(),
+        );
         assert_eq!(stored.flags, vec!["future_timestamp".to_string()]);
         assert_eq!(stored.event_time, stored.received_at);
         assert_eq!(stored.timestamp.as_deref(), Some("2026-05-04T10:00:00Z"));

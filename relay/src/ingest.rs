@@ -9,7 +9,7 @@ use serde_json::Value;
 use spoor_log::event::{DeadLetter, EventType};
 
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
-use crate::enrich::{RequestInfo, apply_pii_policy, enrich, format_time};
+use crate::enrich::{RequestInfo, UaMemo, apply_pii_policy, enrich, format_time};
 use crate::envelope::Envelope;
 use crate::incoming::{Invalid, ParseOptions, parse};
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
@@ -78,8 +78,9 @@ impl Ingestor {
             generate_missing_id: route.segment,
         };
         let mut out = Processed::default();
+        let mut ua_memo = UaMemo::default();
         for (index, raw) in envelope.events.iter().enumerate() {
-            match self.accept(raw.get(), source, info, options) {
+            match self.accept(raw.get(), source, info, options, &mut ua_memo) {
                 Ok((record, deprecated, flagged)) => {
                     out.records.push(record);
                     out.deprecated += usize::from(deprecated);
@@ -120,6 +121,7 @@ impl Ingestor {
         source: &SourceConfig,
         info: &RequestInfo<'_>,
         options: ParseOptions<'_>,
+        ua_memo: &mut UaMemo,
     ) -> Result<(Vec<u8>, bool, bool), Invalid> {
         let mut event = parse(raw, &self.limits, options)?;
         let mut flags = Vec::new();
@@ -173,7 +175,7 @@ impl Ingestor {
             }
         }
         let flagged = !flags.is_empty();
-        let stored = enrich(event, info, &self.enrich, version, flags);
+        let stored = enrich(event, info, &self.enrich, ua_memo, version, flags);
         Ok((to_json(&stored), deprecated, flagged))
     }
 }

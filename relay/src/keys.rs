@@ -160,9 +160,20 @@ impl KeyRing {
             .is_some_and(|r| bool::from(r.ct_eq(&digest(presented))))
     }
 
-    /// True when `presented` is any write key (for a clear 403 on read routes).
-    pub fn is_write_key(&self, presented: &str) -> bool {
-        self.write_source(presented).is_some()
+    /// Checks a read route's `Authorization` header: the read key passes, a
+    /// write key is 403, anything else 401.
+    pub fn require_read(&self, headers: &HeaderMap) -> Result<(), crate::error::ApiError> {
+        use crate::error::ApiError;
+        match key_from_headers(headers) {
+            Some(key) if self.is_read_key(&key) => Ok(()),
+            Some(key) if self.write_source(&key).is_some() => Err(ApiError::forbidden(
+                "this is a write key; the read API needs the read key",
+            )),
+            Some(_) => Err(ApiError::unauthorized("the read key is not valid")),
+            None => Err(ApiError::unauthorized(
+                "no read key: send Authorization: Bearer READ_KEY",
+            )),
+        }
     }
 }
 

@@ -146,6 +146,7 @@ impl Relay {
             .layer(cors);
         Router::new()
             .merge(ingestion)
+            .route("/", get(admin::dashboard))
             .route("/healthz", get(admin::healthz))
             .route("/metrics", get(admin::metrics))
             .fallback(|| async { ApiError::not_found("no such route") })

@@ -358,3 +358,17 @@ fn restart_keeps_offsets_and_health_and_unknown_routes_answer_json() {
     assert_eq!(relay.post("/api/events", SEED).status(), 200);
     assert_eq!(relay.log().len(), 2);
 }
+
+#[test]
+fn dashboard_is_served_at_root() {
+    let relay = TestRelay::start();
+    let page = reqwest::blocking::get(relay.url("/")).unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().unwrap().contains("/api/analytics/funnel"));
+}
