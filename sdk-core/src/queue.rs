@@ -1,0 +1,248 @@
+//! The in-memory mirror of the stored queue, with its bounds and the writes
+//! not yet committed to storage.
+//!
+//! Every change is made here first and staged in a [`WriteBatch`]; the client
+//! commits the batch to its [`Storage`](crate::Storage) in one transaction.
+//! An event appended and removed before a commit never reaches storage.
+
+use std::collections::VecDeque;
+
+use crate::storage::{QueuedEvent, WriteBatch};
+use crate::time::Timestamp;
+
+/// A queued event and whether it is part of the batch in flight.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub event: QueuedEvent,
+    pub in_flight: bool,
+}
+
+/// Count and byte bounds of the queue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub max_events: usize,
+    pub max_bytes: usize,
+}
+
+/// Queued events in `seq` order, plus the staged writes.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    next_seq: u64,
+    bounds: Bounds,
+    staged: WriteBatch,
+}
+
+impl Queue {
+    /// The queue as loaded from storage.
+    pub fn new(mut events: Vec<QueuedEvent>, bounds: Bounds) -> Self {
+        events.sort_by_key(|e| e.seq);
+        let next_seq = events.last().map_or(0, |e| e.seq + 1);
+        let bytes = events.iter().map(|e| e.body.len()).sum();
+        let entries = events
+            .into_iter()
+            .map(|event| Entry {
+                event,
+                in_flight: false,
+            })
+            .collect();
+        Queue {
+            entries,
+            bytes,
+            next_seq,
+            bounds,
+            staged: WriteBatch::default(),
+        }
+    }
+
+    /// Number of queued events.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Bytes of queued event bodies.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The sequence number the next appended event gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The oldest queued event.
+    pub fn front(&self) -> Option<&Entry> {
+        self.entries.front()
+    }
+
+    /// Queued events, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// Appends an event; returns how many old events were dropped to stay in bounds.
+    pub fn push(
+        &mut self,
+        event_id: String,
+        category: String,
+        body: String,
+        now: Timestamp,
+    ) -> u64 {
+        let event = QueuedEvent {
+            seq: self.next_seq,
+            event_id,
+            category,
+            queued_at: now,
+            body,
+        };
+        self.next_seq += 1;
+        self.bytes += event.body.len();
+        self.staged.append.push(event.clone());
+        self.entries.push_back(Entry {
+            event,
+            in_flight: false,
+        });
+        self.enforce_bounds()
+    }
+
+    /// Drops the oldest events not in flight until the queue is within bounds.
+    fn enforce_bounds(&mut self) -> u64 {
+        let mut dropped = 0;
+        while self.entries.len() > self.bounds.max_events || self.bytes > self.bounds.max_bytes {
+            let Some(index) = self.entries.iter().position(|e| !e.in_flight) else {
+                break;
+            };
+            self.remove_at(index);
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// Marks the first `count` events as in flight.
+    pub fn mark_in_flight(&mut self, count: usize) {
+        for entry in self.entries.iter_mut().take(count) {
+            entry.in_flight = true;
+        }
+    }
+
+    /// Clears every in-flight mark (the batch failed; its events will be sent again).
+    pub fn clear_in_flight(&mut self) {
+        for entry in self.entries.iter_mut() {
+            entry.in_flight = false;
+        }
+    }
+
+    /// Removes the events with these sequence numbers; returns how many were still queued.
+    pub fn remove(&mut self, seqs: &[u64]) -> usize {
+        let mut removed = 0;
+        for &seq in seqs {
+            if let Ok(index) = self.entries.binary_search_by_key(&seq, |e| e.event.seq) {
+                self.remove_at(index);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Removes every event whose category fails `keep`; returns how many.
+    pub fn purge(&mut self, keep: impl Fn(&str) -> bool) -> usize {
+        let doomed: Vec<u64> = self
+            .entries
+            .iter()
+            .filter(|e| !keep(&e.event.category))
+            .map(|e| e.event.seq)
+            .collect();
+        self.remove(&doomed)
+    }
+
+    fn remove_at(&mut self, index: usize) {
+        let Some(entry) = self.entries.remove(index) else {
+            return;
+        };
+        self.bytes -= entry.event.body.len();
+        let seq = entry.event.seq;
+        // Staged appends are the newest events, in seq order.
+        let staged = &mut self.staged.append;
+        if staged.first().is_some_and(|first| seq >= first.seq)
+            && let Ok(i) = staged.binary_search_by_key(&seq, |e| e.seq)
+        {
+            staged.remove(i);
+            return;
+        }
+        self.staged.remove.push(seq);
+    }
+
+    /// Stages a meta value to set (`Some`) or delete (`None`) at the next commit.
+    pub fn stage_meta(&mut self, key: &str, value: Option<String>) {
+        self.staged.meta.insert(key.to_string(), value);
+    }
+
+    /// The writes not yet committed.
+    pub fn staged(&self) -> &WriteBatch {
+        &self.staged
+    }
+
+    /// Forgets the staged writes after they were committed.
+    pub fn clear_staged(&mut self) {
+        self.staged = WriteBatch::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(max_events: usize, max_bytes: usize) -> Queue {
+        Queue::new(
+            Vec::new(),
+            Bounds {
+                max_events,
+                max_bytes,
+            },
+        )
+    }
+
+    #[test]
+    fn drops_oldest_beyond_count_and_compacts_staged_writes() {
+        let mut q = queue(3, usize::MAX);
+        let now = Timestamp::from_millis(1);
+        for i in 0..3 {
+            assert_eq!(q.push(format!("e{i}"), "a".into(), "{}".into(), now), 0);
+        }
+        assert_eq!(q.push("e3".into(), "a".into(), "{}".into(), now), 1);
+        let ids: Vec<&str> = q.iter().map(|e| e.event.event_id.as_str()).collect();
+        assert_eq!(ids, ["e1", "e2", "e3"]);
+        // e0 was never committed, so storage sees neither its append nor a remove.
+        assert_eq!(q.staged().append.len(), 3);
+        assert!(q.staged().remove.is_empty());
+        q.clear_staged();
+        q.push("e4".into(), "a".into(), "{}".into(), now);
+        assert_eq!(q.staged().remove, vec![1]);
+    }
+
+    #[test]
+    fn drops_by_bytes_but_never_in_flight_events() {
+        let mut q = queue(100, 10);
+        let now = Timestamp::from_millis(1);
+        q.push("e0".into(), "a".into(), "12345".into(), now);
+        q.mark_in_flight(1);
+        q.push("e1".into(), "a".into(), "12345".into(), now);
+        assert_eq!(q.push("e2".into(), "a".into(), "12345".into(), now), 1);
+        let ids: Vec<&str> = q.iter().map(|e| e.event.event_id.as_str()).collect();
+        assert_eq!(ids, ["e0", "e2"]);
+        assert_eq!(q.bytes(), 10);
+    }
+
+    #[test]
+    fn purge_removes_only_the_category() {
+        let mut q = queue(100, usize::MAX);
+        let now = Timestamp::from_millis(1);
+        q.push("e0".into(), "analytics".into(), "{}".into(), now);
+        q.push("e1".into(), "marketing".into(), "{}".into(), now);
+        q.push("e2".into(), "analytics".into(), "{}".into(), now);
+        assert_eq!(q.purge(|c| c == "analytics"), 1);
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.next_seq(), 3);
+    }
+}
