@@ -129,7 +129,12 @@ impl<S: Storage> Client<S> {
             max_events: config.max_queue_events.max(1),
             max_bytes: config.max_queue_bytes,
         };
-        let mut queue = Queue::new(snapshot.events, bounds);
+        let mut events = snapshot.events;
+        for event in &mut events {
+            // The clock went back since the last run: do not let the flush interval wait for it.
+            event.queued_at = event.queued_at.min(now);
+        }
+        let mut queue = Queue::new(events, bounds);
         if fresh {
             queue.stage_meta(
                 Identity::ANONYMOUS_ID_KEY,
@@ -161,7 +166,6 @@ impl<S: Storage> Client<S> {
         };
         // A decision made earlier may have been persisted after the queue (crash in between).
         client.purge_not_granted();
-        let _ = now;
         Ok(client)
     }
 
@@ -370,8 +374,11 @@ impl<S: Storage> Client<S> {
     /// Records the user's consent decision: `granted` categories are granted,
     /// every other category is denied. Events waiting for consent are queued
     /// (granted) or discarded (denied); queued events of a category no longer
-    /// granted are purged from memory and storage.
-    pub fn set_consent<I>(&mut self, granted: I, now: Timestamp)
+    /// granted are purged from memory and storage. Commits at once, so a
+    /// revoked category's events are gone from storage when this returns
+    /// (on a storage error they are gone from memory and the purge is retried
+    /// at the next commit).
+    pub fn set_consent<I>(&mut self, granted: I, now: Timestamp) -> Result<(), Error>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
@@ -391,11 +398,13 @@ impl<S: Storage> Client<S> {
             }
         }
         self.purge_not_granted();
+        self.commit()
     }
 
-    /// Denies every category: nothing more is queued or sent, and everything queued is purged.
-    pub fn opt_out(&mut self, now: Timestamp) {
-        self.set_consent(std::iter::empty::<&str>(), now);
+    /// Denies every category: nothing more is queued or sent, and everything
+    /// queued is purged (committed at once, like [`set_consent`](Client::set_consent)).
+    pub fn opt_out(&mut self, now: Timestamp) -> Result<(), Error> {
+        self.set_consent(std::iter::empty::<&str>(), now)
     }
 
     /// The consent state of `category`.
