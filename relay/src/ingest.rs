@@ -9,7 +9,7 @@ use serde_json::Value;
 use spoor_log::event::{DeadLetter, EventType};
 
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
-use crate::enrich::{RequestInfo, UaMemo, apply_pii_policy, enrich, format_time};
+use crate::enrich::{RequestInfo, UaMemo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
 use crate::incoming::{Invalid, ParseOptions, parse};
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
@@ -95,7 +95,7 @@ impl Ingestor {
                     let dead = DeadLetter {
                         reason: invalid.message.clone(),
                         code: invalid.code.to_string(),
-                        received_at: format_time(info.received_at),
+                        received_at: info.received_at_text.to_string(),
                         source: source.name.clone(),
                         event_id: event_id.clone(),
                         index: Some(index),

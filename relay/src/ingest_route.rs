@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::body;
-use crate::enrich::RequestInfo;
+use crate::enrich::{RequestInfo, format_time};
 use crate::envelope::{self, Shape};
 use crate::error::ApiError;
 use crate::ingest::Route;
@@ -132,8 +132,10 @@ async fn ingest(
         .take(envelope.events.len())
         .map_err(ApiError::rate_limited)?;
 
+    let received_at_text = format_time(received_at);
     let info = RequestInfo {
         received_at,
+        received_at_text: &received_at_text,
         client_ip: client_ip(headers, peer, state.config.enrich.trust_forwarded_for),
         source: &source.config.name,
     };
