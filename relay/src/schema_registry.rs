@@ -4,11 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
-}
-
-pub use embedded::EMBEDDED_SCHEMAS;
+use spoor_schemas::EMBEDDED_SCHEMAS;
 
 /// Lifecycle state of a schema version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
-//! Embeds every schema under `schemas/events/` into the relay binary.
+//! Embeds every schema under `schemas/events/` into the crate.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/events");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("schemas/events exists")
