@@ -56,6 +56,10 @@ impl Recorded {
     }
 }
 
+/// The queue position when [`Client::flush`] was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlushMark(u64);
+
 /// An event waiting for consent (memory only).
 #[derive(Debug, Clone)]
 struct AwaitingEvent {
@@ -303,12 +307,21 @@ impl<S: Storage> Client<S> {
         previous_id: Option<&str>,
     ) -> String {
         let empty = Properties::new();
+        let options = message.options();
         let mut event = WireEvent {
             event_id,
             event_type: EventType::Track,
             event_name: None,
-            user_id: self.identity.user_id.as_deref(),
-            anonymous_id: Some(&self.identity.anonymous_id),
+            user_id: options
+                .user_id
+                .as_deref()
+                .or(self.identity.user_id.as_deref()),
+            anonymous_id: Some(
+                options
+                    .anonymous_id
+                    .as_deref()
+                    .unwrap_or(&self.identity.anonymous_id),
+            ),
             previous_id,
             group_id: None,
             timestamp,
@@ -421,9 +434,20 @@ impl<S: Storage> Client<S> {
     }
 
     /// Asks for everything queued now to be sent without waiting for
-    /// `flushAt`/`flushInterval` (a retry backoff still applies).
-    pub fn flush(&mut self, _now: Timestamp) {
-        self.flush_before_seq = Some(self.queue.next_seq());
+    /// `flushAt`/`flushInterval` (a retry backoff still applies). The mark
+    /// tells [`is_flushed`](Client::is_flushed) when that is done.
+    pub fn flush(&mut self, _now: Timestamp) -> FlushMark {
+        let mark = self.queue.next_seq();
+        self.flush_before_seq = Some(self.flush_before_seq.map_or(mark, |seq| seq.max(mark)));
+        FlushMark(mark)
+    }
+
+    /// Whether every event queued before `mark` was taken has left the queue
+    /// (acknowledged, or dropped and counted).
+    pub fn is_flushed(&self, mark: FlushMark) -> bool {
+        self.queue
+            .front()
+            .is_none_or(|front| front.event.seq >= mark.0)
     }
 
     /// Starts shutting down: no more events are taken, everything queued is

@@ -49,7 +49,7 @@ pub mod storage;
 mod time;
 
 pub use batch::{BatchId, Transmit};
-pub use client::{Client, Recorded};
+pub use client::{Client, FlushMark, Recorded};
 pub use config::{Config, ConsentMode, Library};
 pub use consent::ConsentState;
 pub use error::Error;

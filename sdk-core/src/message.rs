@@ -17,6 +17,11 @@ pub struct EventOptions {
     pub context: Properties,
     /// Event time if not "now" (e.g. an event that happened earlier).
     pub timestamp: Option<Timestamp>,
+    /// The user this event is about, for this event only (a backend tracking
+    /// many users); the client's own userId is left as it is.
+    pub user_id: Option<String>,
+    /// The anonymous id for this event only; the client's own is left as it is.
+    pub anonymous_id: Option<String>,
 }
 
 /// A named user action.
@@ -48,6 +53,12 @@ impl Track {
     /// Sets the consent category.
     pub fn category(mut self, category: impl Into<String>) -> Self {
         self.options.category = Some(category.into());
+        self
+    }
+
+    /// Makes this event about `user_id` (see [`EventOptions::user_id`]).
+    pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
+        self.options.user_id = Some(user_id.into());
         self
     }
 }

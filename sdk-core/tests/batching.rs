@@ -91,7 +91,8 @@ fn batches_stay_within_max_batch_bytes() {
 fn flush_sends_what_is_queued_now_without_waiting() {
     let mut c = client(granted_config());
     track_n(&mut c, 2, T0);
-    c.flush(at(1));
+    let mark = c.flush(at(1));
+    assert!(!c.is_flushed(mark));
     assert_eq!(
         c.poll_timeout(),
         Some(spoor_core::Timestamp::EPOCH),
@@ -100,8 +101,13 @@ fn flush_sends_what_is_queued_now_without_waiting() {
     let t = c.poll_transmit(at(1)).unwrap().unwrap();
     assert_eq!(events(&t).len(), 2);
     c.on_response(t.batch_id, SendOutcome::status(200), at(2));
+    assert!(c.is_flushed(mark));
     // Events after the flush wait for the thresholds again.
     track_n(&mut c, 1, at(3));
+    assert!(
+        c.is_flushed(mark),
+        "later events do not hold up an earlier flush"
+    );
     assert_eq!(c.poll_transmit(at(3)).unwrap(), None);
     assert_eq!(c.poll_timeout(), Some(at(10_003)));
 }
@@ -207,6 +213,23 @@ fn every_call_type_has_its_fields() {
     assert_eq!(e[4]["userId"], "u2");
     assert_eq!(e[4]["previousId"], "u1");
     assert_eq!(c.user_id(), Some("u2"));
+}
+
+#[test]
+fn per_event_identity_overrides_leave_the_client_alone() {
+    let mut c = client(granted_config());
+    let anon = c.anonymous_id().to_string();
+    let mut track = Track::new("order_completed").user_id("customer-1");
+    track.options.anonymous_id = Some("visitor-9".into());
+    c.track(track, T0).unwrap();
+    c.track(Track::new("heartbeat"), T0).unwrap();
+    c.flush(T0);
+    let e = events(&c.poll_transmit(T0).unwrap().unwrap());
+    assert_eq!(e[0]["userId"], "customer-1");
+    assert_eq!(e[0]["anonymousId"], "visitor-9");
+    assert!(e[1].get("userId").is_none());
+    assert_eq!(e[1]["anonymousId"], anon.as_str());
+    assert_eq!(c.user_id(), None);
 }
 
 #[test]

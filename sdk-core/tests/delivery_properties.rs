@@ -179,7 +179,9 @@ impl Harness {
                 }
             }
             Op::Advance(ms) => self.now = now.saturating_add(core::time::Duration::from_millis(ms)),
-            Op::Flush => self.client().flush(now),
+            Op::Flush => {
+                self.client().flush(now);
+            }
             Op::Commit => {
                 self.client().commit().unwrap();
                 self.committed();
