@@ -43,30 +43,41 @@ pub enum KeyError {
     },
 }
 
+/// The file in the data directory holding generated keys.
+pub const KEYS_FILE: &str = "keys.toml";
+
+/// The keys generated on a first start in `data_dir`, if there are any.
+pub fn stored_keys(data_dir: &Path) -> Result<Option<StoredKeys>, KeyError> {
+    let path = data_dir.join(KEYS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(KeyError::Io { path, source }),
+    };
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| KeyError::Damaged {
+            path,
+            message: e.to_string(),
+        })
+}
+
 /// Fills in missing keys from `DATA/keys.toml`, generating and storing them on
 /// first start. Returns the keys generated now (to print once), if any.
 pub fn ensure_keys(config: &mut RelayConfig) -> Result<Option<StoredKeys>, KeyError> {
     if !config.sources.is_empty() && config.read_key.is_some() {
         return Ok(None);
     }
-    let path = config.data_dir.join("keys.toml");
-    let (stored, generated) = if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|source| KeyError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let keys: StoredKeys = toml::from_str(&text).map_err(|e| KeyError::Damaged {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        (keys, false)
-    } else {
-        let keys = StoredKeys {
-            write_key: generate_key("spoor_w_"),
-            read_key: generate_key("spoor_r_"),
-        };
-        write_private(&path, &keys)?;
-        (keys, true)
+    let (stored, generated) = match stored_keys(&config.data_dir)? {
+        Some(keys) => (keys, false),
+        None => {
+            let keys = StoredKeys {
+                write_key: generate_key("spoor_w_"),
+                read_key: generate_key("spoor_r_"),
+            };
+            write_private(&config.data_dir.join(KEYS_FILE), &keys)?;
+            (keys, true)
+        }
     };
     if config.sources.is_empty() {
         config.sources.push(SourceConfig {
