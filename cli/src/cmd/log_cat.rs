@@ -44,10 +44,22 @@ pub fn run(command: LogCommand) -> anyhow::Result<()> {
         LogReader::open(&dir, args.from).with_context(|| format!("opening {}", dir.display()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    while let Some((_, payload)) = reader.next_record().context("reading the log")? {
-        out.write_all(&payload)?;
-        out.write_all(b"\n")?;
+    let written = (|| -> anyhow::Result<()> {
+        while let Some((_, payload)) = reader.next_record().context("reading the log")? {
+            out.write_all(&payload)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        Ok(())
+    })();
+    match written {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
-    out.flush()?;
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The commands, one module each.
 
+mod demo;
 mod log_cat;
 mod up;
 
@@ -19,6 +20,8 @@ enum Command {
     Up(up::UpArgs),
     /// Run the relay alone.
     Relay(up::UpArgs),
+    /// Send synthetic shop traffic to a running relay through the Rust SDK.
+    Demo(demo::DemoArgs),
     /// Read the event log or the dead-letter log.
     Log {
         #[command(subcommand)]
@@ -31,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args, true),
         Command::Relay(args) => up::run(args, false),
+        Command::Demo(args) => demo::run(args),
         Command::Log { command } => log_cat::run(command),
     }
 }
