@@ -26,6 +26,7 @@
 pub mod attribution;
 pub mod error;
 pub mod experiment;
+pub mod export;
 pub mod funnel;
 pub mod params;
 pub mod retention;
@@ -37,6 +38,7 @@ pub mod time;
 pub use attribution::{AttributionQuery, AttributionReport, Model};
 pub use error::{AnalyticsError, ParamError};
 pub use experiment::{ExperimentQuery, ExperimentReport};
+pub use export::{ExportFormat, ExportProgress, ExportQuery, export};
 pub use funnel::{FunnelCatalog, FunnelQuery, FunnelReport};
 pub use params::TimeRange;
 pub use retention::{Period, RetentionQuery, RetentionReport};
