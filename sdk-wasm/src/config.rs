@@ -1,0 +1,129 @@
+//! The client configuration as the JavaScript side passes it: one JSON object
+//! with camelCase keys and times in milliseconds. Missing keys keep the
+//! `spoor-core` defaults (DESIGN.md's client defaults).
+
+use core::time::Duration;
+
+use serde_json::{Map, Value};
+use spoor_core::{Config, ConsentMode, Library};
+
+/// Why a configuration could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid config: {0}")]
+pub struct ConfigError(pub String);
+
+/// Reads a configuration such as
+/// `{"flushAt":20,"flushInterval":10000,"requireConsent":true,"context":{...}}`.
+///
+/// Keys: `library` (`{name, version}`), `context` (object added to every
+/// event), `flushAt`, `flushInterval`, `maxBatchEvents`, `maxBatchBytes`,
+/// `maxEventBytes`, `maxQueueEvents`, `maxQueueBytes`, `maxPendingEvents`,
+/// `retryBase`, `retryCap`, `sessionTimeout` (ms), `requireConsent` (bool) and
+/// `defaultCategory`. Unknown keys are ignored.
+pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
+    let value: Value = serde_json::from_str(json).map_err(|e| ConfigError(e.to_string()))?;
+    let Value::Object(map) = value else {
+        return Err(ConfigError("expected a JSON object".into()));
+    };
+    let mut config = Config::default();
+    if let Some(library) = map.get("library").and_then(Value::as_object) {
+        config.library = Library {
+            name: text(library, "name").unwrap_or("spoor-browser").to_string(),
+            version: text(library, "version").unwrap_or_default().to_string(),
+        };
+    }
+    if let Some(context) = map.get("context") {
+        match context {
+            Value::Object(context) => config.context = context.clone(),
+            Value::Null => {}
+            _ => return Err(ConfigError("context must be an object".into())),
+        }
+    }
+    set_count(&map, "flushAt", &mut config.flush_at)?;
+    set_count(&map, "maxBatchEvents", &mut config.max_batch_events)?;
+    set_count(&map, "maxBatchBytes", &mut config.max_batch_bytes)?;
+    set_count(&map, "maxEventBytes", &mut config.max_event_bytes)?;
+    set_count(&map, "maxQueueEvents", &mut config.max_queue_events)?;
+    set_count(&map, "maxQueueBytes", &mut config.max_queue_bytes)?;
+    set_count(&map, "maxPendingEvents", &mut config.max_pending_events)?;
+    set_millis(&map, "flushInterval", &mut config.flush_interval)?;
+    set_millis(&map, "retryBase", &mut config.retry_base)?;
+    set_millis(&map, "retryCap", &mut config.retry_cap)?;
+    set_millis(&map, "sessionTimeout", &mut config.session_timeout)?;
+    match map.get("requireConsent") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(true)) => config.consent_mode = ConsentMode::RequireDecision,
+        Some(Value::Bool(false)) => config.consent_mode = ConsentMode::GrantedUntilDecided,
+        Some(_) => return Err(ConfigError("requireConsent must be a boolean".into())),
+    }
+    if let Some(category) = text(&map, "defaultCategory").filter(|c| !c.is_empty()) {
+        config.default_category = category.to_string();
+    }
+    Ok(config)
+}
+
+fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    map.get(key).and_then(Value::as_str)
+}
+
+fn number(map: &Map<String, Value>, key: &str) -> Result<Option<u64>, ConfigError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .or_else(|| value.as_f64().filter(|n| *n >= 0.0).map(|n| n as u64))
+            .map(Some)
+            .ok_or_else(|| ConfigError(format!("{key} must be a non-negative number"))),
+    }
+}
+
+fn set_count(map: &Map<String, Value>, key: &str, slot: &mut usize) -> Result<(), ConfigError> {
+    if let Some(n) = number(map, key)? {
+        *slot = usize::try_from(n).unwrap_or(usize::MAX).max(1);
+    }
+    Ok(())
+}
+
+fn set_millis(map: &Map<String, Value>, key: &str, slot: &mut Duration) -> Result<(), ConfigError> {
+    if let Some(n) = number(map, key)? {
+        *slot = Duration::from_millis(n);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_object_keeps_core_defaults() {
+        assert_eq!(parse_config("{}").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn reads_camel_case_keys_in_millis() {
+        let config = parse_config(
+            r#"{"flushAt":5,"flushInterval":2500,"maxBatchBytes":60000,"requireConsent":false,
+                "defaultCategory":"product","library":{"name":"spoor-browser","version":"0.1.0"},
+                "context":{"locale":"en-GB"},"unknown":1}"#,
+        )
+        .unwrap();
+        assert_eq!(config.flush_at, 5);
+        assert_eq!(config.flush_interval, Duration::from_millis(2500));
+        assert_eq!(config.max_batch_bytes, 60_000);
+        assert_eq!(config.consent_mode, ConsentMode::GrantedUntilDecided);
+        assert_eq!(config.default_category, "product");
+        assert_eq!(config.library.name, "spoor-browser");
+        assert_eq!(config.context["locale"], "en-GB");
+    }
+
+    #[test]
+    fn rejects_wrong_types() {
+        assert!(parse_config("[]").is_err());
+        assert!(parse_config(r#"{"flushAt":-1}"#).is_err());
+        assert!(parse_config(r#"{"flushAt":"many"}"#).is_err());
+        assert!(parse_config(r#"{"requireConsent":"yes"}"#).is_err());
+        assert!(parse_config(r#"{"context":[1]}"#).is_err());
+        assert!(parse_config("not json").is_err());
+    }
+}
