@@ -92,6 +92,7 @@ pub struct Client<S: Storage> {
     rng: Rng,
     identity: Identity,
     sessions: Sessions,
+    session_dirty: bool,
     consent: ConsentGate,
     awaiting: VecDeque<AwaitingEvent>,
     queue: Queue,
@@ -156,6 +157,7 @@ impl<S: Storage> Client<S> {
             rng,
             identity,
             sessions,
+            session_dirty: false,
             consent,
             awaiting: VecDeque::new(),
             queue,
@@ -240,8 +242,7 @@ impl<S: Storage> Client<S> {
             "consent".into(),
             serde_json::json!({ "category": category }),
         );
-        self.queue
-            .stage_meta(Sessions::META_KEY, self.sessions.persisted());
+        self.session_dirty = true;
 
         let body = self.serialize(
             &message,
@@ -381,7 +382,7 @@ impl<S: Storage> Client<S> {
             Some(self.identity.anonymous_id.clone()),
         );
         self.queue.stage_meta(Identity::USER_ID_KEY, None);
-        self.queue.stage_meta(Sessions::META_KEY, None);
+        self.session_dirty = true;
     }
 
     /// Records the user's consent decision: `granted` categories are granted,
@@ -481,6 +482,12 @@ impl<S: Storage> Client<S> {
     /// poll after each call need not call it themselves. On error the changes
     /// stay staged and the next commit tries again.
     pub fn commit(&mut self) -> Result<(), Error> {
+        if self.session_dirty {
+            // Staged once per commit, not per event: it changes with every event.
+            self.queue
+                .stage_meta(Sessions::META_KEY, self.sessions.persisted());
+            self.session_dirty = false;
+        }
         if self.queue.staged().is_empty() {
             return Ok(());
         }
