@@ -146,6 +146,22 @@ fn track_range(sdk: &blocking::Spoor, range: std::ops::Range<usize>, run: &str) 
     }
 }
 
+/// Polls the SDK's stats until `done` holds (the SDK's own timers decide when; no fixed sleeps).
+fn wait_for(sdk: &blocking::Spoor, done: impl Fn(&spoor::Stats) -> bool) -> spoor::Stats {
+    let started = Instant::now();
+    loop {
+        let stats = sdk.stats().unwrap();
+        if done(&stats) {
+            return stats;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "gave up waiting: {stats:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
     let relay_dir = tempfile::tempdir().unwrap();
@@ -163,12 +179,8 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
     // 2. Relay down: sends fail with connection refused and back off; events wait in SQLite.
     relay.stop();
     track_range(&sdk, 300..600, run);
-    std::thread::sleep(Duration::from_millis(600));
-    let stats = sdk.stats().unwrap();
-    assert!(
-        stats.core.send_failures > 0,
-        "sends failed while the relay was down: {stats:?}"
-    );
+    // Sends fail with connection refused (twice, so a backoff happened).
+    let stats = wait_for(&sdk, |s| s.core.send_failures >= 2);
     assert!(stats.core.queued >= 300, "{stats:?}");
     assert!(
         sdk.flush(Duration::from_millis(200)).is_err(),
@@ -181,7 +193,9 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
     drop(sdk);
     let sdk = blocking::Spoor::start(sdk_options(addr, &queue)).unwrap();
     track_range(&sdk, 600..800, run);
-    std::thread::sleep(Duration::from_millis(300));
+    // The restarted SDK loaded the stored events and is already retrying them.
+    let stats = wait_for(&sdk, |s| s.core.send_failures >= 1);
+    assert!(stats.core.queued >= 500, "{stats:?}");
 
     // 4. The relay comes back on the same port; the SDK resends with the original ids.
     let (relay, addr_again) = RunningRelay::start(relay_dir.path(), addr);

@@ -17,7 +17,8 @@
 //!
 //! Settings (environment): `SPOOR_ENDPOINT` (default `http://127.0.0.1:8080`),
 //! `SPOOR_WRITE_KEY` (required), `SPOOR_QUEUE` (default `spoor-queue.db`),
-//! `LISTEN` (default `127.0.0.1:3000`).
+//! `LISTEN` (default `127.0.0.1:3000`), `SPOOR_SHUTDOWN_SECS` (how long to
+//! keep sending at exit, default 5).
 
 use std::time::Duration;
 
@@ -98,6 +99,9 @@ async fn main() -> anyhow::Result<()> {
         std::env::var("SPOOR_WRITE_KEY").context("set SPOOR_WRITE_KEY to the relay's write key")?;
     let queue = env_or("SPOOR_QUEUE", "spoor-queue.db");
     let listen = env_or("LISTEN", "127.0.0.1:3000");
+    let shutdown_secs: u64 = env_or("SPOOR_SHUTDOWN_SECS", "5")
+        .parse()
+        .context("SPOOR_SHUTDOWN_SECS must be a number of seconds")?;
 
     let options = Options::new(endpoint.clone(), write_key).queue_path(&queue);
     let spoor =
@@ -118,9 +122,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("server failed")?;
 
-    // Send what is queued for up to 5 s; the rest stays in the queue for the next start.
+    // Send what is queued for a while; the rest stays in the queue for the next start.
     let stats = spoor
-        .shutdown(Duration::from_secs(5))
+        .shutdown(Duration::from_secs(shutdown_secs))
         .await
         .context("spoor shutdown")?;
     println!(

@@ -51,6 +51,7 @@ fn the_shop_tracks_signups_and_orders_into_the_relay() {
         .env("SPOOR_WRITE_KEY", WRITE_KEY)
         .env("SPOOR_QUEUE", queue_dir.path().join("queue.db"))
         .env("LISTEN", shop_addr.to_string())
+        .env("SPOOR_SHUTDOWN_SECS", "60")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -87,7 +88,7 @@ fn the_shop_tracks_signups_and_orders_into_the_relay() {
     let pid = i32::try_from(shop.id()).unwrap();
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let status = wait_with_timeout(&mut shop, Duration::from_secs(30));
+    let status = wait_with_timeout(&mut shop, Duration::from_secs(90));
     assert!(status.success(), "{status:?}");
     let summary = lines.next().unwrap().unwrap();
     assert!(
