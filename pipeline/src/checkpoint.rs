@@ -1,0 +1,95 @@
+//! The committed position and the live state, in `state/checkpoint.json`.
+//!
+//! Writing this file (temp file, fsync, rename, fsync the folder) is the
+//! commit: everything of ranges before `offset` is durable by then.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dedupe::DedupeCursor;
+use crate::error::PipelineError;
+use crate::layout::Layout;
+use crate::metrics::Metrics;
+use crate::range_file;
+use crate::realtime::Minute;
+use crate::sessionize::Session;
+
+const VERSION: u32 = 1;
+
+/// Everything needed to resume after `offset`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Checkpoint {
+    /// Format version.
+    pub version: u32,
+    /// Records before this offset are done; the next range starts here.
+    pub offset: u64,
+    /// A replay in progress rebuilds state without writing files until this offset.
+    pub emit_from: u64,
+    /// Newest capped event time seen (epoch ms).
+    pub max_event_time: Option<i64>,
+    /// Dedupe window position.
+    pub dedupe: DedupeCursor,
+    /// Live sessions.
+    pub sessions: Vec<Session>,
+    /// Open realtime minutes.
+    pub realtime: BTreeMap<i64, Minute>,
+    /// Counters.
+    pub metrics: Metrics,
+}
+
+impl Checkpoint {
+    /// The checkpoint of `layout`, or an empty one before the first commit.
+    pub fn load(layout: &Layout) -> Result<Checkpoint, PipelineError> {
+        let path = layout.checkpoint();
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let cp: Checkpoint = serde_json::from_slice(&bytes)
+                    .map_err(|e| PipelineError::state(&path, e.to_string()))?;
+                if cp.version != VERSION {
+                    return Err(PipelineError::state(
+                        &path,
+                        format!("unknown version {}", cp.version),
+                    ));
+                }
+                Ok(cp)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Checkpoint {
+                version: VERSION,
+                ..Checkpoint::default()
+            }),
+            Err(e) => Err(PipelineError::io("read", &path, e)),
+        }
+    }
+
+    /// Writes the checkpoint atomically: the commit point.
+    pub fn store(&mut self, layout: &Layout) -> Result<(), PipelineError> {
+        self.version = VERSION;
+        let dir = layout.state();
+        range_file::create_dir_durable(&dir)?;
+        let bytes = serde_json::to_vec(self)
+            .map_err(|e| PipelineError::state(&layout.checkpoint(), e.to_string()))?;
+        range_file::write_atomic(&layout.checkpoint(), &bytes)?;
+        range_file::sync_dir(&dir)
+    }
+}
+
+#[derive(Deserialize)]
+struct OffsetOnly {
+    #[serde(default)]
+    offset: u64,
+}
+
+/// The committed offset of `data_dir` (0 before the first commit).
+pub fn committed_offset(data_dir: &Path) -> Result<u64, PipelineError> {
+    let path = Layout::new(data_dir).checkpoint();
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<OffsetOnly>(&bytes)
+            .map(|o| o.offset)
+            .map_err(|e| PipelineError::state(&path, e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(PipelineError::io("read", &path, e)),
+    }
+}

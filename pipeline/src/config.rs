@@ -1,0 +1,78 @@
+//! How the pipeline runs; every field has a default.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Pipeline settings (`[pipeline]` in spoor.toml); all durations in the units their names say.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// A new session starts after this much inactivity (event time).
+    pub session_timeout_secs: u64,
+    /// Events this far behind the newest event time still count in sessions and realtime aggregates.
+    pub allowed_lateness_secs: u64,
+    /// Duplicates of an event are dropped for this long after it arrived.
+    pub dedupe_window_hours: u32,
+    /// Upper bound on fingerprints kept; past it the oldest hours are dropped early.
+    pub dedupe_max_entries: usize,
+    /// Most records processed and committed as one range.
+    pub max_batch_records: usize,
+    /// How long to wait before looking at the log again when it has nothing new.
+    pub poll_interval_ms: u64,
+    /// Compact a partition once it holds this many files.
+    pub compact_min_files: usize,
+    /// Threads for parsing and Parquet encoding (0 = number of cores).
+    pub threads: usize,
+    /// Zstd level of the Parquet files.
+    pub zstd_level: i32,
+    /// Records at or past this offset are not read yet: the relay's durable end, when it runs in
+    /// the same process (`Relay::durable_offset`). `None` reads whatever is in the files.
+    #[serde(skip)]
+    pub durable_offset: Option<Arc<AtomicU64>>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            session_timeout_secs: 30 * 60,
+            allowed_lateness_secs: 60 * 60,
+            dedupe_window_hours: 7 * 24,
+            dedupe_max_entries: 50_000_000,
+            max_batch_records: 200_000,
+            poll_interval_ms: 1000,
+            compact_min_files: 8,
+            threads: 0,
+            zstd_level: 1,
+            durable_offset: None,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Session timeout in milliseconds.
+    pub fn session_timeout_ms(&self) -> i64 {
+        (self.session_timeout_secs as i64).saturating_mul(1000)
+    }
+
+    /// Allowed lateness in milliseconds.
+    pub fn allowed_lateness_ms(&self) -> i64 {
+        (self.allowed_lateness_secs as i64).saturating_mul(1000)
+    }
+
+    /// The poll interval.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+
+    /// Threads to use.
+    pub fn thread_count(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Dedupe by (source, eventId) over a window of arrival time.
+//!
+//! The index maps a 64-bit fingerprint of (source, eventId) to the hour the
+//! event arrived: 12 bytes of payload, about 16 to 28 bytes per event in the
+//! hash table depending on its fill. It is bounded by the window (7 days of
+//! arrivals by default) and by `dedupe_max_entries`; past that bound the
+//! oldest hours are dropped early. Each range's new fingerprints are written
+//! to `state/dedupe/part-A-B.bin` (12 bytes each), so the index survives
+//! restarts. Two different events share a fingerprint with probability about
+//! n²/2⁶⁵ (n = events in the window): 3·10⁻⁶ for ten million.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PipelineError;
+use crate::fingerprint::{FingerprintBuild, fingerprint};
+use crate::range_file::{self, RangeFile};
+use crate::stage::{Batch, CommitContext, Stage};
+
+const ENTRY_BYTES: usize = 12;
+
+/// The part of the index that goes into the checkpoint.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DedupeCursor {
+    /// Newest arrival hour seen (hours since the epoch).
+    pub current_hour: u32,
+    /// Fingerprints from before this hour no longer count.
+    pub cutoff_hour: u32,
+}
+
+/// The dedupe stage.
+pub struct Dedupe {
+    seen: HashMap<u64, u32, FingerprintBuild>,
+    cursor: DedupeCursor,
+    window_hours: u32,
+    max_entries: usize,
+    fresh: Vec<(u64, u32)>,
+    /// Duplicates dropped in the current batch.
+    pub batch_duplicates: u64,
+}
+
+impl Dedupe {
+    /// An empty index.
+    pub fn new(window_hours: u32, max_entries: usize, cursor: DedupeCursor) -> Self {
+        Dedupe {
+            seen: HashMap::default(),
+            cursor,
+            window_hours,
+            max_entries: max_entries.max(1),
+            fresh: Vec::new(),
+            batch_duplicates: 0,
+        }
+    }
+
+    /// Loads the fingerprints of committed ranges (files ending before `committed`).
+    pub fn load(&mut self, dir: &Path, committed: u64) -> Result<(), PipelineError> {
+        for file in range_file::list(dir)? {
+            if file.last >= committed {
+                continue;
+            }
+            let bytes =
+                std::fs::read(&file.path).map_err(|e| PipelineError::io("read", &file.path, e))?;
+            if !bytes.len().is_multiple_of(ENTRY_BYTES) {
+                return Err(PipelineError::state(
+                    &file.path,
+                    "length is not a multiple of 12",
+                ));
+            }
+            for chunk in bytes.chunks_exact(ENTRY_BYTES) {
+                let (fp, hour) = decode(chunk);
+                if hour >= self.cursor.cutoff_hour {
+                    self.seen.insert(fp, hour);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The checkpointed cursor.
+    pub fn cursor(&self) -> DedupeCursor {
+        self.cursor
+    }
+
+    /// Fingerprints held.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Approximate bytes the index holds in memory.
+    pub fn memory_bytes(&self) -> usize {
+        // hashbrown: 12-byte entries plus one control byte per bucket.
+        self.seen.capacity() * 8 / 7 * (ENTRY_BYTES + 1)
+    }
+
+    /// Whether (source, event_id) arriving in `hour` repeats one seen in the window; records it if not.
+    pub fn check(&mut self, source: &str, event_id: &str, hour: u32) -> bool {
+        if hour > self.cursor.current_hour {
+            self.cursor.current_hour = hour;
+            let cutoff = hour.saturating_sub(self.window_hours);
+            if cutoff > self.cursor.cutoff_hour {
+                self.cursor.cutoff_hour = cutoff;
+                self.expire();
+            }
+        }
+        let fp = fingerprint(&[source, event_id]);
+        if let Some(&seen) = self.seen.get(&fp)
+            && seen >= self.cursor.cutoff_hour
+        {
+            return true;
+        }
+        self.seen.insert(fp, hour);
+        self.fresh.push((fp, hour));
+        if self.seen.len() > self.max_entries {
+            // Over the memory bound: give up the oldest hour(s) early.
+            while self.seen.len() > self.max_entries
+                && self.cursor.cutoff_hour < self.cursor.current_hour
+            {
+                self.cursor.cutoff_hour += 1;
+                self.expire();
+            }
+        }
+        false
+    }
+
+    fn expire(&mut self) {
+        let cutoff = self.cursor.cutoff_hour;
+        self.seen.retain(|_, h| *h >= cutoff);
+    }
+
+    /// Rewrites the committed fingerprint files of `dir` into one, without expired entries.
+    pub fn compact(
+        &self,
+        dir: &Path,
+        committed: u64,
+        min_files: usize,
+    ) -> Result<(), PipelineError> {
+        let files: Vec<RangeFile> = range_file::list(dir)?
+            .into_iter()
+            .filter(|f| f.last < committed)
+            .collect();
+        if files.len() < min_files.max(2) {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        for file in &files {
+            let data =
+                std::fs::read(&file.path).map_err(|e| PipelineError::io("read", &file.path, e))?;
+            for chunk in data.chunks_exact(ENTRY_BYTES) {
+                if decode(chunk).1 >= self.cursor.cutoff_hour {
+                    bytes.extend_from_slice(chunk);
+                }
+            }
+        }
+        let (first, last) = (
+            files[0].first,
+            files.iter().map(|f| f.last).max().unwrap_or(0),
+        );
+        let path = dir.join(range_file::file_name(first, last, "bin"));
+        range_file::write_atomic(&path, &bytes)?;
+        range_file::sync_dir(dir)?;
+        for file in files.iter().filter(|f| f.path != path) {
+            range_file::remove_file(&file.path)?;
+        }
+        Ok(())
+    }
+}
+
+fn decode(chunk: &[u8]) -> (u64, u32) {
+    let mut fp = [0u8; 8];
+    let mut hour = [0u8; 4];
+    fp.copy_from_slice(&chunk[..8]);
+    hour.copy_from_slice(&chunk[8..12]);
+    (u64::from_le_bytes(fp), u32::from_le_bytes(hour))
+}
+
+impl Stage for Dedupe {
+    fn name(&self) -> &'static str {
+        "dedupe"
+    }
+
+    fn process(&mut self, batch: &mut Batch<'_>) {
+        self.batch_duplicates = 0;
+        for event in &mut batch.events {
+            let hour =
+                u32::try_from(event.received_at.div_euclid(3_600_000).max(0)).unwrap_or(u32::MAX);
+            event.duplicate = self.check(&event.source, &event.event_id, hour);
+            if event.duplicate {
+                self.batch_duplicates += 1;
+            }
+        }
+    }
+
+    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+        let fresh = std::mem::take(&mut self.fresh);
+        if !ctx.write || fresh.is_empty() {
+            return Ok(());
+        }
+        let dir = ctx.layout.dedupe();
+        range_file::create_dir_durable(&dir)?;
+        let mut bytes = Vec::with_capacity(fresh.len() * ENTRY_BYTES);
+        for (fp, hour) in fresh {
+            bytes.extend_from_slice(&fp.to_le_bytes());
+            bytes.extend_from_slice(&hour.to_le_bytes());
+        }
+        let path = dir.join(range_file::file_name(ctx.first, ctx.last, "bin"));
+        range_file::write_atomic(&path, &bytes)?;
+        range_file::sync_dir(&dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_and_bound() {
+        let mut d = Dedupe::new(2, 1000, DedupeCursor::default());
+        assert!(!d.check("web", "e1", 10));
+        assert!(d.check("web", "e1", 11));
+        assert!(!d.check("ios", "e1", 11), "source is part of the key");
+        assert!(d.check("web", "e1", 12));
+        assert!(!d.check("web", "e1", 13), "out of the 2-hour window");
+        let mut small = Dedupe::new(100, 3, DedupeCursor::default());
+        for (i, hour) in [(0, 1), (1, 2), (2, 3), (3, 4)] {
+            assert!(!small.check("web", &i.to_string(), hour));
+        }
+        assert!(small.len() <= 3);
+    }
+}

@@ -1,0 +1,75 @@
+//! Errors of the pipeline.
+
+use std::path::{Path, PathBuf};
+
+/// What can go wrong while consuming the log or writing outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Reading the relay's log failed.
+    #[error("reading the log: {0}")]
+    Log(#[from] spoor_log::LogError),
+    /// A file operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Writing or reading a Parquet file failed.
+    #[error("parquet {path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What the parquet crate said.
+        source: parquet::errors::ParquetError,
+    },
+    /// Building Arrow data failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A state file is unreadable.
+    #[error("state file {path}: {message}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A schema file of the registry is unreadable.
+    #[error("schema {file}: {message}")]
+    Schema {
+        /// The file name.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The pipeline thread stopped abnormally.
+    #[error("the pipeline thread panicked")]
+    Panicked,
+}
+
+impl PipelineError {
+    pub(crate) fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
+        PipelineError::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn parquet(path: &Path, source: parquet::errors::ParquetError) -> Self {
+        PipelineError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn state(path: &Path, message: impl Into<String>) -> Self {
+        PipelineError::State {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! One log record parsed for the pipeline, borrowing from the record's bytes.
+//!
+//! Parsing keeps `properties`, `traits` and `context` as the JSON text they
+//! are in the log and picks out only what the stages and typed columns need,
+//! so no maps are built per event.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use spoor_log::event::EventType;
+
+use crate::registry::{ColumnType, TypedColumns};
+use crate::timefmt::parse_ms;
+
+/// A typed property value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypedValue<'a> {
+    /// Text.
+    Text(Cow<'a, str>),
+    /// Integer.
+    Integer(i64),
+    /// Number.
+    Number(f64),
+    /// Boolean.
+    Boolean(bool),
+}
+
+/// An event as the stages see it: the record's fields plus what the stages add.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// Offset of the record in the log.
+    pub offset: u64,
+    /// Client event id.
+    pub event_id: Cow<'a, str>,
+    /// Kind of call.
+    pub event_type: EventType,
+    /// Event, page or screen name.
+    pub event_name: Option<Cow<'a, str>>,
+    /// Known user id.
+    pub user_id: Option<Cow<'a, str>>,
+    /// Anonymous id.
+    pub anonymous_id: Option<Cow<'a, str>>,
+    /// Alias: the merged id.
+    pub previous_id: Option<Cow<'a, str>>,
+    /// Group id.
+    pub group_id: Option<Cow<'a, str>>,
+    /// Client `timestamp` as sent.
+    pub client_timestamp: Option<Cow<'a, str>>,
+    /// Client `sentAt` as sent.
+    pub sent_at: Option<Cow<'a, str>>,
+    /// Arrival at the relay, epoch ms.
+    pub received_at: i64,
+    /// Skew-corrected event time, epoch ms.
+    pub event_time: i64,
+    /// Source name.
+    pub source: Cow<'a, str>,
+    /// `properties` JSON text.
+    pub properties: &'a str,
+    /// `traits` JSON text.
+    pub traits: &'a str,
+    /// `context` JSON text.
+    pub context: &'a str,
+    /// `context.campaign.source`.
+    pub utm_source: Option<Cow<'a, str>>,
+    /// `context.campaign.medium`.
+    pub utm_medium: Option<Cow<'a, str>>,
+    /// `context.campaign.name`.
+    pub utm_campaign: Option<Cow<'a, str>>,
+    /// Referring URL.
+    pub referrer: Option<Cow<'a, str>>,
+    /// Page path, URL or screen name, when the event has one.
+    pub page: Option<Cow<'a, str>>,
+    /// `properties.revenue` when it is a number.
+    pub revenue: Option<f64>,
+    /// Typed column values present on this event: (column index, value).
+    pub typed: Vec<(usize, TypedValue<'a>)>,
+    /// Set by dedupe: an earlier copy was already processed.
+    pub duplicate: bool,
+    /// Set by the watermark: later than the allowed lateness.
+    pub late: bool,
+    /// Set by the watermark: its value when this event came (before the event moved it).
+    pub watermark: i64,
+    /// Set by identity: the person the event belongs to.
+    pub person_id: Cow<'a, str>,
+    /// Set by identity: this event linked `.0` to person `.1`.
+    pub link: Option<(String, String)>,
+    /// Set by the sessionizer.
+    pub session_id: Option<u64>,
+}
+
+impl Event<'_> {
+    /// The raw partition's event name: `event_name`, else the type.
+    pub fn partition_name(&self) -> &str {
+        self.event_name
+            .as_deref()
+            .unwrap_or(self.event_type.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire<'a> {
+    #[serde(borrow)]
+    event_id: Cow<'a, str>,
+    #[serde(rename = "type", default)]
+    event_type: EventType,
+    #[serde(borrow, default)]
+    event_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    anonymous_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    previous_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    group_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sent_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    received_at: Cow<'a, str>,
+    #[serde(borrow)]
+    event_time: Cow<'a, str>,
+    #[serde(borrow)]
+    source: Cow<'a, str>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    traits: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    context: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// The entries of a JSON object, values left as JSON text.
+struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Pairs<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pairs<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    out.push((key, value));
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> Pairs<'a> {
+    fn of(raw: Option<&'a RawValue>) -> Pairs<'a> {
+        raw.and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or(Pairs(Vec::new()))
+    }
+
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    fn text(&self, key: &str) -> Option<Cow<'a, str>> {
+        self.get(key).and_then(text)
+    }
+}
+
+fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<Str>(raw.get()).ok().map(|s| s.0)
+}
+
+fn typed<'a>(raw: &'a RawValue, kind: ColumnType) -> Option<TypedValue<'a>> {
+    let json = raw.get();
+    match kind {
+        ColumnType::Text => text(raw).map(TypedValue::Text),
+        ColumnType::Integer => json.parse::<i64>().ok().map(TypedValue::Integer),
+        ColumnType::Number => json
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(TypedValue::Number),
+        ColumnType::Boolean => match json {
+            "true" => Some(TypedValue::Boolean(true)),
+            "false" => Some(TypedValue::Boolean(false)),
+            _ => None,
+        },
+    }
+}
+
+/// Why a record could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
+/// Parses one log record.
+pub fn parse<'a>(
+    offset: u64,
+    record: &'a [u8],
+    columns: &TypedColumns,
+) -> Result<Event<'a>, Unreadable> {
+    let wire: Wire<'a> =
+        serde_json::from_slice(record).map_err(|e| Unreadable(format!("not an event: {e}")))?;
+    let received_at = parse_ms(&wire.received_at)
+        .ok_or_else(|| Unreadable(format!("bad receivedAt {:?}", wire.received_at)))?;
+    let event_time = parse_ms(&wire.event_time).unwrap_or(received_at);
+    let props = Pairs::of(wire.properties);
+    let ctx = Pairs::of(wire.context);
+    let campaign = Pairs::of(ctx.get("campaign"));
+    let page_ctx = Pairs::of(ctx.get("page"));
+    let mut typed_values = Vec::new();
+    for (key, value) in &props.0 {
+        if let Some(i) = columns.index_of(key)
+            && let Some(v) = typed(value, columns.columns()[i].kind)
+        {
+            typed_values.push((i, v));
+        }
+    }
+    let is_view = matches!(wire.event_type, EventType::Page | EventType::Screen);
+    let page = props
+        .text("path")
+        .or_else(|| page_ctx.text("path"))
+        .or_else(|| props.text("url"))
+        .or_else(|| page_ctx.text("url"))
+        .or_else(|| {
+            if is_view {
+                wire.event_name.clone()
+            } else {
+                None
+            }
+        });
+    let person = wire
+        .user_id
+        .clone()
+        .or_else(|| wire.anonymous_id.clone())
+        .unwrap_or(Cow::Borrowed(""));
+    Ok(Event {
+        offset,
+        utm_source: campaign
+            .text("source")
+            .or_else(|| campaign.text("utm_source")),
+        utm_medium: campaign
+            .text("medium")
+            .or_else(|| campaign.text("utm_medium")),
+        utm_campaign: campaign
+            .text("name")
+            .or_else(|| campaign.text("campaign"))
+            .or_else(|| campaign.text("utm_campaign")),
+        referrer: props
+            .text("referrer")
+            .or_else(|| page_ctx.text("referrer"))
+            .or_else(|| ctx.text("referrer")),
+        page,
+        revenue: props
+            .get("revenue")
+            .and_then(|r| r.get().parse::<f64>().ok())
+            .filter(|n| n.is_finite()),
+        typed: typed_values,
+        event_id: wire.event_id,
+        event_type: wire.event_type,
+        event_name: wire.event_name,
+        user_id: wire.user_id,
+        anonymous_id: wire.anonymous_id,
+        previous_id: wire.previous_id,
+        group_id: wire.group_id,
+        client_timestamp: wire.timestamp,
+        sent_at: wire.sent_at,
+        received_at,
+        event_time,
+        source: wire.source,
+        properties: wire.properties.map_or("{}", |r| r.get()),
+        traits: wire.traits.map_or("{}", |r| r.get()),
+        context: wire.context.map_or("{}", |r| r.get()),
+        duplicate: false,
+        late: false,
+        watermark: i64::MIN,
+        person_id: person,
+        link: None,
+        session_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_stored_event() {
+        let cols = TypedColumns::embedded().unwrap();
+        let record = br#"{"eventId":"e1","type":"track","eventName":"purchase_completed","anonymousId":"a1","receivedAt":"2026-05-03T10:00:02.000Z","eventTime":"2026-05-03T10:00:00.000Z","source":"web","properties":{"orderId":"o\"1","revenue":12.5,"items":"x"},"context":{"campaign":{"source":"news","medium":"email","name":"spring"},"page":{"path":"/checkout","referrer":"https://r.example/"}}}"#;
+        let e = parse(7, record, &cols).unwrap();
+        assert_eq!(e.offset, 7);
+        assert_eq!(e.event_time, e.received_at - 2000);
+        assert_eq!(e.revenue, Some(12.5));
+        assert_eq!(e.utm_campaign.as_deref(), Some("spring"));
+        assert_eq!(e.referrer.as_deref(), Some("https://r.example/"));
+        assert_eq!(e.page.as_deref(), Some("/checkout"));
+        assert_eq!(e.person_id, "a1");
+        let order = cols.index_of("orderId").unwrap();
+        let items = cols.index_of("items").unwrap();
+        assert!(e.typed.contains(&(order, TypedValue::Text("o\"1".into()))));
+        assert!(
+            !e.typed.iter().any(|(i, _)| *i == items),
+            "a string is no integer"
+        );
+        assert!(parse(0, b"{}", &cols).is_err());
+    }
+}

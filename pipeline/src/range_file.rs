@@ -1,0 +1,193 @@
+//! Files named by the log range they cover: `part-<first>-<last>.<ext>`.
+//!
+//! A range's outputs are written before the position commits; on start,
+//! files of uncommitted ranges are deleted, so a crash or a replay overwrites
+//! rather than duplicates. Writes go to a dot-file and are renamed into place.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::PipelineError;
+
+/// A range-named file found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeFile {
+    /// First log offset covered.
+    pub first: u64,
+    /// Last log offset covered (inclusive).
+    pub last: u64,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+/// `part-<first>-<last>.<ext>`, offsets zero-padded to 20 digits.
+pub fn file_name(first: u64, last: u64, ext: &str) -> String {
+    format!("part-{first:020}-{last:020}.{ext}")
+}
+
+/// The range of a `part-A-B.ext` name.
+pub fn parse_name(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("part-")?;
+    let (stem, _) = rest.split_once('.')?;
+    let (a, b) = stem.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// The range files directly in `dir`, by first offset (none if the folder is missing).
+pub fn list(dir: &Path) -> Result<Vec<RangeFile>, PipelineError> {
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(PipelineError::io("read dir", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| PipelineError::io("read dir", dir, e))?;
+        let name = entry.file_name();
+        if let Some((first, last)) = name.to_str().and_then(parse_name) {
+            out.push(RangeFile {
+                first,
+                last,
+                path: entry.path(),
+            });
+        }
+    }
+    out.sort_by_key(|f| (f.first, std::cmp::Reverse(f.last)));
+    Ok(out)
+}
+
+/// Every folder under `root` (itself included) that holds files, recursively.
+pub fn walk_dirs(root: &Path) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(PipelineError::io("read dir", &dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| PipelineError::io("read dir", &dir, e))?;
+            let is_dir = entry
+                .file_type()
+                .map_err(|e| PipelineError::io("stat", &entry.path(), e))?
+                .is_dir();
+            if is_dir {
+                stack.push(entry.path());
+            }
+        }
+        out.push(dir);
+    }
+    Ok(out)
+}
+
+/// Deletes, in `dir`: temporaries, files of ranges starting at or after `from`, and files
+/// whose range lies inside another file's (inputs of a compaction that was cut short).
+/// Returns how many files it removed.
+pub fn clean(dir: &Path, from: u64) -> Result<usize, PipelineError> {
+    let mut removed = 0;
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(|n| n.starts_with(".part-")) {
+                remove(&entry.path())?;
+                removed += 1;
+            }
+        }
+    }
+    let files = list(dir)?;
+    let mut cover: Option<(u64, u64)> = None;
+    for f in &files {
+        if f.first >= from {
+            remove(&f.path)?;
+            removed += 1;
+            continue;
+        }
+        match cover {
+            Some((a, b)) if f.first >= a && f.last <= b => {
+                remove(&f.path)?;
+                removed += 1;
+            }
+            _ => cover = Some((f.first, f.last)),
+        }
+    }
+    Ok(removed)
+}
+
+fn remove(path: &Path) -> Result<(), PipelineError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(PipelineError::io("remove", path, e)),
+    }
+}
+
+/// Removes a file if it exists.
+pub fn remove_file(path: &Path) -> Result<(), PipelineError> {
+    remove(path)
+}
+
+/// The temporary name a file is written under before it is renamed to `path`.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part");
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename (fsync the folder after).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let mut file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| PipelineError::io("write", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
+/// fsyncs a folder so that files created or renamed in it survive a crash.
+pub fn sync_dir(dir: &Path) -> Result<(), PipelineError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| PipelineError::io("fsync dir", dir, e))
+}
+
+/// Creates `dir` and its parents, fsyncing each created level's parent.
+pub fn create_dir_durable(dir: &Path) -> Result<(), PipelineError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durable(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(PipelineError::io("create dir", dir, e)),
+    }
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_clean_removes_uncommitted_and_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(parse_name(&file_name(3, 17, "parquet")), Some((3, 17)));
+        for (a, b) in [(0, 9), (10, 19), (0, 19), (20, 29), (30, 39)] {
+            fs::write(dir.path().join(file_name(a, b, "bin")), b"x").unwrap();
+        }
+        fs::write(dir.path().join(".part-x.tmp"), b"x").unwrap();
+        assert_eq!(clean(dir.path(), 30).unwrap(), 4);
+        let left: Vec<_> = list(dir.path())
+            .unwrap()
+            .iter()
+            .map(|f| (f.first, f.last))
+            .collect();
+        assert_eq!(left, vec![(0, 19), (20, 29)]);
+    }
+}

@@ -1,0 +1,330 @@
+//! The consumer: reads a range of the log, runs the stages over it, writes
+//! their outputs, then commits the position.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use spoor_log::LogReader;
+
+use crate::checkpoint::Checkpoint;
+use crate::compact;
+use crate::config::PipelineConfig;
+use crate::dedupe::Dedupe;
+use crate::error::PipelineError;
+use crate::event::{Event, parse};
+use crate::identity::Identity;
+use crate::layout::Layout;
+use crate::metrics::Metrics;
+use crate::range_file;
+use crate::realtime::Realtime;
+use crate::registry::TypedColumns;
+use crate::sessionize::Sessionizer;
+use crate::sink::raw::RawSink;
+use crate::stage::{Batch, CommitContext, Stage};
+use crate::watermark::Watermark;
+
+/// Commits between two compaction passes.
+const COMPACT_EVERY: u64 = 16;
+
+/// Where a run got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Next offset to process.
+    pub offset: u64,
+    /// Log bytes read by this runner so far (record headers included).
+    pub bytes_read: u64,
+}
+
+/// The pipeline's consumer over one data directory.
+pub struct Runner {
+    layout: Layout,
+    config: PipelineConfig,
+    columns: TypedColumns,
+    reader: LogReader,
+    offset: u64,
+    emit_from: u64,
+    metrics: Metrics,
+    dedupe: Dedupe,
+    identity: Identity,
+    watermark: Watermark,
+    sessions: Sessionizer,
+    realtime: Realtime,
+    raw: RawSink,
+    bytes_read: u64,
+}
+
+impl Runner {
+    /// Opens the consumer of `data_dir`: loads the checkpoint, deletes outputs of uncommitted
+    /// ranges, loads the dedupe index and identity links.
+    pub fn open(data_dir: &Path, config: PipelineConfig) -> Result<Runner, PipelineError> {
+        let layout = Layout::new(data_dir);
+        let cp = Checkpoint::load(&layout)?;
+        let keep_below = cp.offset.max(cp.emit_from);
+        for dir in range_file::walk_dirs(&layout.raw())? {
+            range_file::clean(&dir, keep_below)?;
+        }
+        for dir in layout.range_dirs() {
+            range_file::clean(&dir, keep_below)?;
+        }
+        let columns = TypedColumns::embedded()?;
+        let mut dedupe = Dedupe::new(
+            config.dedupe_window_hours,
+            config.dedupe_max_entries,
+            cp.dedupe,
+        );
+        dedupe.load(&layout.dedupe(), cp.offset)?;
+        let mut identity = Identity::new();
+        identity.load(&layout.identities(), cp.offset)?;
+        let mut watermark = Watermark::new(config.allowed_lateness_ms());
+        if let Some(max) = cp.max_event_time {
+            watermark.max_event_time = max;
+        }
+        let mut reader = LogReader::open(&layout.log(), cp.offset)?;
+        if let Some(limit) = &config.durable_offset {
+            reader = reader.with_limit(limit.clone());
+        }
+        let mut runner = Runner {
+            sessions: Sessionizer::new(config.session_timeout_ms(), cp.sessions),
+            realtime: Realtime::new(cp.realtime),
+            raw: RawSink::new(columns.clone()),
+            layout,
+            config,
+            columns,
+            reader,
+            offset: cp.offset,
+            emit_from: cp.emit_from,
+            metrics: cp.metrics,
+            dedupe,
+            identity,
+            watermark,
+            bytes_read: 0,
+        };
+        runner.skip_to_log_position()?;
+        Ok(runner)
+    }
+
+    /// The reader opens at the checkpoint's offset; if the log holds fewer records it sits at its end.
+    fn skip_to_log_position(&mut self) -> Result<(), PipelineError> {
+        if self.reader.next_offset() < self.offset {
+            return Err(PipelineError::state(
+                &self.layout.checkpoint(),
+                format!(
+                    "committed offset {} is past the end of the log ({} records): was the log replaced?",
+                    self.offset,
+                    self.reader.next_offset()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Next offset to process.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Counters as of the last commit.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Where the run is.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            offset: self.offset,
+            bytes_read: self.bytes_read,
+        }
+    }
+
+    /// Bytes the dedupe index holds in memory (approximate).
+    pub fn dedupe_memory_bytes(&self) -> usize {
+        self.dedupe.memory_bytes()
+    }
+
+    /// Processes and commits the next range of up to `max_batch_records` records; returns how
+    /// many records it consumed (0 when the log has nothing new).
+    pub fn step(&mut self) -> Result<usize, PipelineError> {
+        let mut max = self.config.max_batch_records.max(1) as u64;
+        if self.offset < self.emit_from {
+            max = max.min(self.emit_from - self.offset);
+        }
+        let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
+        while (records.len() as u64) < max {
+            match self.reader.next_record()? {
+                Some(r) => {
+                    self.bytes_read += 8 + r.1.len() as u64;
+                    records.push(r);
+                }
+                None => break,
+            }
+        }
+        let Some(&(first, _)) = records.first() else {
+            return Ok(0);
+        };
+        let last = records.last().map_or(first, |r| r.0);
+        self.process(first, last, &records)?;
+        Ok(records.len())
+    }
+
+    fn process(
+        &mut self,
+        first: u64,
+        last: u64,
+        records: &[(u64, Vec<u8>)],
+    ) -> Result<(), PipelineError> {
+        let parsed = parse_all(records, &self.columns, self.config.thread_count());
+        let mut batch = Batch {
+            first,
+            last,
+            events: Vec::with_capacity(parsed.len()),
+        };
+        let mut unreadable = 0;
+        for p in parsed {
+            match p {
+                Ok(e) => batch.events.push(e),
+                Err(_) => unreadable += 1,
+            }
+        }
+        let linked_before = self.identity.len();
+        self.dedupe.process(&mut batch);
+        self.identity.process(&mut batch);
+        self.watermark.process(&mut batch);
+        self.sessions.process(&mut batch);
+        self.realtime.process(&mut batch);
+
+        let write = last >= self.emit_from;
+        let ctx = CommitContext {
+            layout: &self.layout,
+            first,
+            last,
+            write,
+            watermark: self.watermark.value(),
+            zstd_level: self.config.zstd_level,
+            threads: self.config.thread_count(),
+        };
+        let stages: [&mut dyn Stage; 5] = [
+            &mut self.raw,
+            &mut self.identity,
+            &mut self.dedupe,
+            &mut self.sessions,
+            &mut self.realtime,
+        ];
+        for stage in stages {
+            stage.commit(&batch, &ctx)?;
+        }
+        let m = &mut self.metrics;
+        m.records += records.len() as u64;
+        m.unreadable += unreadable;
+        m.duplicates += self.dedupe.batch_duplicates;
+        m.events += batch.events.len() as u64 - self.dedupe.batch_duplicates;
+        m.late_events += self.watermark.batch_late;
+        m.sessions_closed += self.sessions.batch_closed;
+        m.identities_linked += (self.identity.len() - linked_before) as u64;
+        m.commits += 1;
+        self.offset = last + 1;
+        if write {
+            self.checkpoint()?;
+            if self.metrics.commits.is_multiple_of(COMPACT_EVERY) {
+                self.compact()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self) -> Result<(), PipelineError> {
+        let mut cp = Checkpoint {
+            version: 0,
+            offset: self.offset,
+            emit_from: self.emit_from,
+            max_event_time: (self.watermark.max_event_time != i64::MIN)
+                .then_some(self.watermark.max_event_time),
+            dedupe: self.dedupe.cursor(),
+            sessions: self.sessions.live(),
+            realtime: self.realtime.open_minutes().clone(),
+            metrics: self.metrics.clone(),
+        };
+        cp.store(&self.layout)
+    }
+
+    /// Merges small files of the partitions written since the last pass, and of the tables.
+    pub fn compact(&mut self) -> Result<(), PipelineError> {
+        if self.offset < self.emit_from {
+            return Ok(());
+        }
+        let min = self.config.compact_min_files;
+        let level = self.config.zstd_level;
+        for dir in std::mem::take(&mut self.raw.touched) {
+            compact::compact_parquet(&dir, self.offset, min, level)?;
+        }
+        for dir in [
+            self.layout.sessions(),
+            self.layout.realtime(),
+            self.layout.identities(),
+        ] {
+            compact::compact_parquet(&dir, self.offset, min, level)?;
+        }
+        self.dedupe
+            .compact(&self.layout.dedupe(), self.offset, min * 8)
+    }
+
+    /// Processes everything the log holds now, then compacts; `progress` is called after each range.
+    pub fn run_to_end(&mut self, mut progress: impl FnMut(Progress)) -> Result<(), PipelineError> {
+        while self.step()? > 0 {
+            progress(self.progress());
+        }
+        self.compact()
+    }
+
+    /// Follows the log until `stop` is set, committing a range whenever the log has news.
+    pub fn follow(&mut self, stop: &AtomicBool) -> Result<(), PipelineError> {
+        let mut last_compact = Instant::now();
+        while !stop.load(Ordering::Acquire) {
+            if self.step()? > 0 {
+                continue;
+            }
+            if last_compact.elapsed() > Duration::from_secs(60) {
+                self.compact()?;
+                last_compact = Instant::now();
+            }
+            let deadline = Instant::now() + self.config.poll_interval();
+            while Instant::now() < deadline && !stop.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(20).min(self.config.poll_interval()));
+            }
+        }
+        self.compact()
+    }
+}
+
+/// Parses records on `threads` threads, keeping log order.
+fn parse_all<'a>(
+    records: &'a [(u64, Vec<u8>)],
+    columns: &TypedColumns,
+    threads: usize,
+) -> Vec<Result<Event<'a>, crate::event::Unreadable>> {
+    let threads = threads.clamp(1, 16);
+    if threads == 1 || records.len() < 4096 {
+        return records.iter().map(|(o, r)| parse(*o, r, columns)).collect();
+    }
+    let chunk = records.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(o, r)| parse(*o, r, columns))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(records.len());
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(_) => out.push(Err(crate::event::Unreadable("parser panicked".into()))),
+            }
+        }
+        out
+    })
+}

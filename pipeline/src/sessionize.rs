@@ -1,0 +1,399 @@
+//! Sessionization: per person, events in event-time order, a new session
+//! after `session_timeout` of inactivity.
+//!
+//! Sessions stay live until the watermark passes their end plus the timeout;
+//! until then a late event can still land in them (extending their start or
+//! end, re-opening one that had timed out). Closed sessions are written to
+//! `tables/sessions/part-A-B.parquet`, live ones to `tables/sessions/open.parquet`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use serde::{Deserialize, Serialize};
+
+use crate::columns;
+use crate::error::PipelineError;
+use crate::event::Event;
+use crate::fingerprint::fingerprint;
+use crate::range_file;
+use crate::sink::parquet_file::{self, timestamp_type};
+use crate::stage::{Batch, CommitContext, Stage};
+
+/// File name of the live sessions in `tables/sessions`.
+pub const OPEN_FILE: &str = "open.parquet";
+
+/// One session, as stored in `tables/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Id (16 hex digits in tables and raw rows).
+    pub session_id: u64,
+    /// Person.
+    pub person_id: String,
+    /// First event time (epoch ms).
+    pub start_time: i64,
+    /// Last event time (epoch ms).
+    pub end_time: i64,
+    /// Events in the session.
+    pub event_count: i64,
+    /// Page of the earliest event that has one.
+    pub entry_page: Option<String>,
+    /// Its time.
+    pub entry_time: i64,
+    /// Page of the latest event that has one.
+    pub exit_page: Option<String>,
+    /// Its time.
+    pub exit_time: i64,
+    /// Campaign source of the first event.
+    pub utm_source: Option<String>,
+    /// Campaign medium of the first event.
+    pub utm_medium: Option<String>,
+    /// Campaign name of the first event.
+    pub utm_campaign: Option<String>,
+    /// Referrer of the first event.
+    pub referrer: Option<String>,
+    /// Source of the first event.
+    pub source: String,
+    /// The first event.
+    pub first_event_id: String,
+}
+
+impl Session {
+    fn open(person: &str, event: &Event<'_>) -> Self {
+        let page = event.page.as_deref().map(str::to_string);
+        Session {
+            session_id: fingerprint(&[person, &event.event_id]),
+            person_id: person.to_string(),
+            start_time: event.event_time,
+            end_time: event.event_time,
+            event_count: 1,
+            entry_time: if page.is_some() {
+                event.event_time
+            } else {
+                i64::MAX
+            },
+            exit_time: if page.is_some() {
+                event.event_time
+            } else {
+                i64::MIN
+            },
+            entry_page: page.clone(),
+            exit_page: page,
+            utm_source: event.utm_source.as_deref().map(str::to_string),
+            utm_medium: event.utm_medium.as_deref().map(str::to_string),
+            utm_campaign: event.utm_campaign.as_deref().map(str::to_string),
+            referrer: event.referrer.as_deref().map(str::to_string),
+            source: event.source.to_string(),
+            first_event_id: event.event_id.to_string(),
+        }
+    }
+
+    fn add(&mut self, event: &Event<'_>) {
+        let t = event.event_time;
+        self.event_count += 1;
+        if t < self.start_time {
+            self.start_time = t;
+            self.utm_source = event.utm_source.as_deref().map(str::to_string);
+            self.utm_medium = event.utm_medium.as_deref().map(str::to_string);
+            self.utm_campaign = event.utm_campaign.as_deref().map(str::to_string);
+            self.referrer = event.referrer.as_deref().map(str::to_string);
+            self.source = event.source.to_string();
+            self.first_event_id = event.event_id.to_string();
+        }
+        self.end_time = self.end_time.max(t);
+        if let Some(page) = event.page.as_deref() {
+            if t < self.entry_time {
+                self.entry_time = t;
+                self.entry_page = Some(page.to_string());
+            }
+            if t >= self.exit_time {
+                self.exit_time = t;
+                self.exit_page = Some(page.to_string());
+            }
+        }
+    }
+
+    /// The id as written to tables: 16 lowercase hex digits.
+    pub fn id_text(&self) -> String {
+        session_id_text(self.session_id)
+    }
+}
+
+/// A session id as text.
+pub fn session_id_text(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+/// The sessionizer stage.
+pub struct Sessionizer {
+    timeout_ms: i64,
+    live: HashMap<String, Vec<Session>>,
+    closed: Vec<Session>,
+    /// Sessions closed so far in the current commit.
+    pub batch_closed: u64,
+}
+
+impl Sessionizer {
+    /// A sessionizer with live sessions from a checkpoint.
+    pub fn new(timeout_ms: i64, live: Vec<Session>) -> Self {
+        let mut map: HashMap<String, Vec<Session>> = HashMap::new();
+        for s in live {
+            map.entry(s.person_id.clone()).or_default().push(s);
+        }
+        for list in map.values_mut() {
+            list.sort_by_key(|s| (s.start_time, s.session_id));
+        }
+        Sessionizer {
+            timeout_ms,
+            live: map,
+            closed: Vec::new(),
+            batch_closed: 0,
+        }
+    }
+
+    /// The live sessions, for the checkpoint (ordered by person, then start).
+    pub fn live(&self) -> Vec<Session> {
+        let mut out: Vec<Session> = self.live.values().flatten().cloned().collect();
+        out.sort_by(|a, b| {
+            (&a.person_id, a.start_time, a.session_id).cmp(&(
+                &b.person_id,
+                b.start_time,
+                b.session_id,
+            ))
+        });
+        out
+    }
+
+    /// Moves `from`'s sessions to person `to`, except those the watermark has already made
+    /// final (they close under the id they had, whenever the commit closes them).
+    fn rekey(&mut self, from: &str, to: &str, watermark: i64) {
+        let gap = self.timeout_ms;
+        if let Some(list) = self.live.get_mut(from) {
+            let (mut moved, stay): (Vec<Session>, Vec<Session>) = list
+                .drain(..)
+                .partition(|s| s.end_time.saturating_add(gap) > watermark);
+            *list = stay;
+            if list.is_empty() {
+                self.live.remove(from);
+            }
+            if moved.is_empty() {
+                return;
+            }
+            for s in &mut moved {
+                s.person_id = to.to_string();
+            }
+            let list = self.live.entry(to.to_string()).or_default();
+            list.extend(moved);
+            list.sort_by_key(|s| (s.start_time, s.session_id));
+        }
+    }
+
+    fn assign(&mut self, event: &Event<'_>) -> u64 {
+        let t = event.event_time;
+        let gap = self.timeout_ms;
+        let person = event.person_id.as_ref();
+        if !self.live.contains_key(person) {
+            self.live.insert(person.to_string(), Vec::new());
+        }
+        let Some(list) = self.live.get_mut(person) else {
+            return 0;
+        };
+        if let Some(s) = list
+            .iter_mut()
+            .find(|s| s.start_time.saturating_sub(gap) < t && t < s.end_time.saturating_add(gap))
+        {
+            s.add(event);
+            let id = s.session_id;
+            list.sort_by_key(|s| (s.start_time, s.session_id));
+            return id;
+        }
+        let session = Session::open(person, event);
+        let id = session.session_id;
+        let at = list.partition_point(|s| (s.start_time, s.session_id) < (t, id));
+        list.insert(at, session);
+        id
+    }
+
+    fn close_behind(&mut self, watermark: i64) {
+        let gap = self.timeout_ms;
+        let mut closed = 0;
+        self.live.retain(|_, list| {
+            list.retain(|s| {
+                if s.end_time.saturating_add(gap) <= watermark {
+                    self.closed.push(s.clone());
+                    closed += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            !list.is_empty()
+        });
+        self.batch_closed = closed;
+    }
+}
+
+impl Stage for Sessionizer {
+    fn name(&self) -> &'static str {
+        "sessionize"
+    }
+
+    fn process(&mut self, batch: &mut Batch<'_>) {
+        for event in &mut batch.events {
+            if event.duplicate {
+                continue;
+            }
+            if let Some((from, to)) = &event.link {
+                self.rekey(from, to, event.watermark);
+            }
+            if !event.late {
+                event.session_id = Some(self.assign(event));
+            }
+        }
+    }
+
+    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+        self.close_behind(ctx.watermark);
+        let closed = std::mem::take(&mut self.closed);
+        if !ctx.write {
+            return Ok(());
+        }
+        let dir = ctx.layout.sessions();
+        range_file::create_dir_durable(&dir)?;
+        if !closed.is_empty() {
+            let path = dir.join(range_file::file_name(ctx.first, ctx.last, "parquet"));
+            parquet_file::write(&path, schema(), &[to_batch(&closed)?], ctx.zstd_level)?;
+        }
+        let open = self.live();
+        parquet_file::write(
+            &dir.join(OPEN_FILE),
+            schema(),
+            &[to_batch(&open)?],
+            ctx.zstd_level,
+        )?;
+        range_file::sync_dir(&dir)
+    }
+}
+
+/// Arrow schema of the sessions table.
+pub fn schema() -> Arc<Schema> {
+    let text = |n: &str, null: bool| Field::new(n, DataType::Utf8, null);
+    Arc::new(Schema::new(vec![
+        text("session_id", false),
+        text("person_id", false),
+        Field::new("start_time", timestamp_type(), false),
+        Field::new("end_time", timestamp_type(), false),
+        Field::new("duration_ms", DataType::Int64, false),
+        Field::new("event_count", DataType::Int64, false),
+        text("entry_page", true),
+        text("exit_page", true),
+        text("utm_source", true),
+        text("utm_medium", true),
+        text("utm_campaign", true),
+        text("referrer", true),
+        text("source", false),
+        text("first_event_id", false),
+    ]))
+}
+
+fn to_batch(sessions: &[Session]) -> Result<RecordBatch, PipelineError> {
+    let text = |f: &dyn Fn(&Session) -> Option<&str>| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for s in sessions {
+            b.append_option(f(s));
+        }
+        Arc::new(b.finish())
+    };
+    let time = |f: &dyn Fn(&Session) -> i64| -> ArrayRef {
+        let mut b = TimestampMillisecondBuilder::new().with_timezone("UTC");
+        for s in sessions {
+            b.append_value(f(s));
+        }
+        Arc::new(b.finish())
+    };
+    let int = |f: &dyn Fn(&Session) -> i64| -> ArrayRef {
+        let mut b = Int64Builder::new();
+        for s in sessions {
+            b.append_value(f(s));
+        }
+        Arc::new(b.finish())
+    };
+    let ids: Vec<String> = sessions.iter().map(Session::id_text).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(arrow::array::StringArray::from_iter_values(&ids)),
+        text(&|s| Some(&s.person_id)),
+        time(&|s| s.start_time),
+        time(&|s| s.end_time),
+        int(&|s| s.end_time - s.start_time),
+        int(&|s| s.event_count),
+        text(&|s| s.entry_page.as_deref()),
+        text(&|s| s.exit_page.as_deref()),
+        text(&|s| s.utm_source.as_deref()),
+        text(&|s| s.utm_medium.as_deref()),
+        text(&|s| s.utm_campaign.as_deref()),
+        text(&|s| s.referrer.as_deref()),
+        text(&|s| Some(&s.source)),
+        text(&|s| Some(&s.first_event_id)),
+    ];
+    Ok(RecordBatch::try_new(schema(), columns)?)
+}
+
+/// Every session of `data_dir` (closed and live), ordered by person and start.
+pub fn read(data_dir: &Path) -> Result<Vec<Session>, PipelineError> {
+    let layout = crate::layout::Layout::new(data_dir);
+    let committed = crate::checkpoint::committed_offset(data_dir)?;
+    let dir = layout.sessions();
+    let mut paths: Vec<_> = range_file::list(&dir)?
+        .into_iter()
+        .filter(|f| f.last < committed)
+        .map(|f| f.path)
+        .collect();
+    let open = dir.join(OPEN_FILE);
+    if open.exists() {
+        paths.push(open);
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        for batch in parquet_file::read(&path)? {
+            for row in 0..batch.num_rows() {
+                out.push(from_row(&batch, row));
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.person_id, a.start_time).cmp(&(&b.person_id, b.start_time)));
+    Ok(out)
+}
+
+fn from_row(batch: &RecordBatch, row: usize) -> Session {
+    let text = |n: &str| columns::text(batch, n, row);
+    let start = columns::timestamp(batch, "start_time", row).unwrap_or_default();
+    let end = columns::timestamp(batch, "end_time", row).unwrap_or_default();
+    Session {
+        session_id: text("session_id")
+            .and_then(|t| u64::from_str_radix(&t, 16).ok())
+            .unwrap_or_default(),
+        person_id: text("person_id").unwrap_or_default(),
+        start_time: start,
+        end_time: end,
+        event_count: columns::int(batch, "event_count", row).unwrap_or_default(),
+        entry_page: text("entry_page"),
+        entry_time: start,
+        exit_page: text("exit_page"),
+        exit_time: end,
+        utm_source: text("utm_source"),
+        utm_medium: text("utm_medium"),
+        utm_campaign: text("utm_campaign"),
+        referrer: text("referrer"),
+        source: text("source").unwrap_or_default(),
+        first_event_id: text("first_event_id").unwrap_or_default(),
+    }
+}
+
+/// Tables' paths for readers.
+pub fn dir(data_dir: &Path) -> std::path::PathBuf {
+    crate::layout::Layout::new(data_dir).sessions()
+}

@@ -1,0 +1,4 @@
+//! Outputs: Parquet files (raw partitions and tables).
+
+pub mod parquet_file;
+pub mod raw;

@@ -1,0 +1,77 @@
+//! Writing and reading whole Parquet files, durably.
+
+use std::fs::{self, File};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Schema, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::PipelineError;
+use crate::range_file::temp_path;
+
+/// The Arrow type of timestamp columns: milliseconds, UTC.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC")))
+}
+
+/// Writer settings: zstd at `level`, dictionary encoding, statistics.
+pub fn properties(level: i32) -> WriterProperties {
+    let zstd = ZstdLevel::try_new(level).unwrap_or_default();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+/// Writes `batches` (all of `schema`) to `path` atomically: temp file, fsync, rename.
+/// The caller fsyncs the folder.
+pub fn write(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &[RecordBatch],
+    level: i32,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(properties(level)))
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    for batch in batches {
+        writer
+            .write(batch)
+            .map_err(|e| PipelineError::parquet(path, e))?;
+    }
+    let file = writer
+        .into_inner()
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    file.sync_all()
+        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
+/// Reads every row group of `path`.
+pub fn read(path: &Path) -> Result<Vec<RecordBatch>, PipelineError> {
+    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        out.push(batch?);
+    }
+    Ok(out)
+}
+
+/// The schema stored in `path`.
+pub fn schema_of(path: &Path) -> Result<Arc<Schema>, PipelineError> {
+    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    Ok(builder.schema().clone())
+}

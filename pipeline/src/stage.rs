@@ -1,0 +1,48 @@
+//! The small trait between stages, and the batch that flows through them.
+
+use crate::error::PipelineError;
+use crate::event::Event;
+use crate::layout::Layout;
+
+/// The events of one log range, in log order.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    /// Offset of the first record of the range.
+    pub first: u64,
+    /// Offset of the last record of the range (inclusive).
+    pub last: u64,
+    /// The parsed events (unreadable records are left out and counted).
+    pub events: Vec<Event<'a>>,
+}
+
+/// What a stage needs to write its outputs for a range.
+#[derive(Debug)]
+pub struct CommitContext<'l> {
+    /// Where to write.
+    pub layout: &'l Layout,
+    /// First offset of the range.
+    pub first: u64,
+    /// Last offset of the range (inclusive).
+    pub last: u64,
+    /// False while a replay rebuilds state before the offset it rewrites from: no files then.
+    pub write: bool,
+    /// The watermark after the range: event times before it are final.
+    pub watermark: i64,
+    /// Zstd level for Parquet outputs.
+    pub zstd_level: i32,
+    /// Threads for encoding.
+    pub threads: usize,
+}
+
+/// One step of the pipeline: it annotates events in log order, then writes
+/// what it owns for the range when the range commits.
+pub trait Stage {
+    /// Short name for errors and logs.
+    fn name(&self) -> &'static str;
+
+    /// Looks at every event of the batch in log order, updating its state and the events.
+    fn process(&mut self, batch: &mut Batch<'_>);
+
+    /// Writes (and fsyncs) this stage's outputs for the range; called before the position commits.
+    fn commit(&mut self, batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError>;
+}
