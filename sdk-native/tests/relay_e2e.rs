@@ -315,3 +315,19 @@ async fn async_client_delivers_every_call_type() {
     assert_eq!(records[1]["context"]["library"]["name"], "spoor-rust");
     assert!(records[1]["sentAt"].is_string());
 }
+
+#[test]
+fn dropping_the_blocking_client_sends_what_is_queued() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let (relay, addr) = RunningRelay::start(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
+    let mut options = Options::new(format!("http://{addr}"), WRITE_KEY);
+    // Long defaults: only the shutdown on drop can send these 5 events in time.
+    options.drop_timeout = Duration::from_secs(60);
+    let sdk = blocking::Spoor::start(options).unwrap();
+    for n in 0..5 {
+        sdk.track(clicked(n, "drop")).unwrap();
+    }
+    drop(sdk);
+    relay.stop();
+    assert_eq!(read_log(relay_dir.path()).len(), 5);
+}
