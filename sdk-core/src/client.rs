@@ -488,11 +488,14 @@ impl<S: Storage> Client<S> {
                 .stage_meta(Sessions::META_KEY, self.sessions.persisted());
             self.session_dirty = false;
         }
-        if self.queue.staged().is_empty() {
+        if !self.queue.has_staged() {
             return Ok(());
         }
-        self.storage.apply(self.queue.staged())?;
-        self.queue.clear_staged();
+        let batch = self.queue.take_staged();
+        if let Err(e) = self.storage.apply(&batch) {
+            self.queue.restore_staged(batch);
+            return Err(e.into());
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 //! commits the batch to its [`Storage`](crate::Storage) in one transaction.
 //! An event appended and removed before a commit never reaches storage.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::storage::{QueuedEvent, WriteBatch};
 use crate::time::Timestamp;
@@ -25,13 +25,19 @@ pub(crate) struct Bounds {
 }
 
 /// Queued events in `seq` order, plus the staged writes.
+///
+/// Staged appends are always the newest queued events (every entry with a
+/// `seq` at or above the first staged one is staged), which keeps dropping
+/// the oldest and purging cheap: no step here is worse than linear.
 #[derive(Debug)]
 pub(crate) struct Queue {
     entries: VecDeque<Entry>,
     bytes: usize,
     next_seq: u64,
     bounds: Bounds,
-    staged: WriteBatch,
+    staged_append: VecDeque<QueuedEvent>,
+    staged_remove: Vec<u64>,
+    staged_meta: BTreeMap<String, Option<String>>,
 }
 
 impl Queue {
@@ -52,7 +58,9 @@ impl Queue {
             bytes,
             next_seq,
             bounds,
-            staged: WriteBatch::default(),
+            staged_append: VecDeque::new(),
+            staged_remove: Vec::new(),
+            staged_meta: BTreeMap::new(),
         }
     }
 
@@ -98,7 +106,7 @@ impl Queue {
         };
         self.next_seq += 1;
         self.bytes += event.body.len();
-        self.staged.append.push(event.clone());
+        self.staged_append.push_back(event.clone());
         self.entries.push_back(Entry {
             event,
             in_flight: false,
@@ -110,6 +118,7 @@ impl Queue {
     fn enforce_bounds(&mut self) -> u64 {
         let mut dropped = 0;
         while self.entries.len() > self.bounds.max_events || self.bytes > self.bounds.max_bytes {
+            // In-flight events are a short run at the front (one batch).
             let Some(index) = self.entries.iter().position(|e| !e.in_flight) else {
                 break;
             };
@@ -128,12 +137,13 @@ impl Queue {
 
     /// Clears every in-flight mark (the batch failed; its events will be sent again).
     pub fn clear_in_flight(&mut self) {
-        for entry in self.entries.iter_mut() {
+        for entry in self.entries.iter_mut().take_while(|e| e.in_flight) {
             entry.in_flight = false;
         }
     }
 
-    /// Removes the events with these sequence numbers; returns how many were still queued.
+    /// Removes the events with these sequence numbers (a batch: at the front);
+    /// returns how many were still queued.
     pub fn remove(&mut self, seqs: &[u64]) -> usize {
         let mut removed = 0;
         for &seq in seqs {
@@ -147,13 +157,25 @@ impl Queue {
 
     /// Removes every event whose category fails `keep`; returns how many.
     pub fn purge(&mut self, keep: impl Fn(&str) -> bool) -> usize {
-        let doomed: Vec<u64> = self
-            .entries
-            .iter()
-            .filter(|e| !keep(&e.event.category))
-            .map(|e| e.event.seq)
-            .collect();
-        self.remove(&doomed)
+        let staged_from = self.staged_append.front().map(|e| e.seq);
+        let mut removed = 0;
+        let mut bytes = 0;
+        let mut unstaged = Vec::new();
+        self.entries.retain(|entry| {
+            if keep(&entry.event.category) {
+                return true;
+            }
+            removed += 1;
+            bytes += entry.event.body.len();
+            if staged_from.is_none_or(|from| entry.event.seq < from) {
+                unstaged.push(entry.event.seq);
+            }
+            false
+        });
+        self.bytes -= bytes;
+        self.staged_remove.extend(unstaged);
+        self.staged_append.retain(|event| keep(&event.category));
+        removed
     }
 
     fn remove_at(&mut self, index: usize) {
@@ -162,30 +184,45 @@ impl Queue {
         };
         self.bytes -= entry.event.body.len();
         let seq = entry.event.seq;
-        // Staged appends are the newest events, in seq order.
-        let staged = &mut self.staged.append;
-        if staged.first().is_some_and(|first| seq >= first.seq)
-            && let Ok(i) = staged.binary_search_by_key(&seq, |e| e.seq)
+        // Never written: forget the append instead of writing and deleting it.
+        if self
+            .staged_append
+            .front()
+            .is_some_and(|first| seq >= first.seq)
+            && let Ok(i) = self.staged_append.binary_search_by_key(&seq, |e| e.seq)
         {
-            staged.remove(i);
+            self.staged_append.remove(i);
             return;
         }
-        self.staged.remove.push(seq);
+        self.staged_remove.push(seq);
     }
 
     /// Stages a meta value to set (`Some`) or delete (`None`) at the next commit.
     pub fn stage_meta(&mut self, key: &str, value: Option<String>) {
-        self.staged.meta.insert(key.to_string(), value);
+        self.staged_meta.insert(key.to_string(), value);
     }
 
-    /// The writes not yet committed.
-    pub fn staged(&self) -> &WriteBatch {
-        &self.staged
+    /// Whether anything waits to be committed.
+    pub fn has_staged(&self) -> bool {
+        !(self.staged_append.is_empty()
+            && self.staged_remove.is_empty()
+            && self.staged_meta.is_empty())
     }
 
-    /// Forgets the staged writes after they were committed.
-    pub fn clear_staged(&mut self) {
-        self.staged = WriteBatch::default();
+    /// Takes the writes to commit; give them back with [`Queue::restore_staged`] if the commit fails.
+    pub fn take_staged(&mut self) -> WriteBatch {
+        WriteBatch {
+            append: std::mem::take(&mut self.staged_append).into(),
+            remove: std::mem::take(&mut self.staged_remove),
+            meta: std::mem::take(&mut self.staged_meta),
+        }
+    }
+
+    /// Puts back writes whose commit failed (nothing was staged since they were taken).
+    pub fn restore_staged(&mut self, batch: WriteBatch) {
+        self.staged_append = batch.append.into();
+        self.staged_remove = batch.remove;
+        self.staged_meta = batch.meta;
     }
 }
 
@@ -214,11 +251,12 @@ mod tests {
         let ids: Vec<&str> = q.iter().map(|e| e.event.event_id.as_str()).collect();
         assert_eq!(ids, ["e1", "e2", "e3"]);
         // e0 was never committed, so storage sees neither its append nor a remove.
-        assert_eq!(q.staged().append.len(), 3);
-        assert!(q.staged().remove.is_empty());
-        q.clear_staged();
+        let staged = q.take_staged();
+        assert_eq!(staged.append.len(), 3);
+        assert!(staged.remove.is_empty());
         q.push("e4".into(), "a".into(), "{}".into(), now);
-        assert_eq!(q.staged().remove, vec![1]);
+        assert_eq!(q.take_staged().remove, vec![1]);
+        assert!(!q.has_staged());
     }
 
     #[test]
@@ -241,8 +279,17 @@ mod tests {
         q.push("e0".into(), "analytics".into(), "{}".into(), now);
         q.push("e1".into(), "marketing".into(), "{}".into(), now);
         q.push("e2".into(), "analytics".into(), "{}".into(), now);
-        assert_eq!(q.purge(|c| c == "analytics"), 1);
+        q.take_staged(); // committed
+        q.push("e3".into(), "marketing".into(), "{}".into(), now);
+        assert_eq!(q.purge(|c| c == "analytics"), 2);
         assert_eq!(q.len(), 2);
-        assert_eq!(q.next_seq(), 3);
+        assert_eq!(q.bytes(), 4);
+        assert_eq!(q.next_seq(), 4);
+        let staged = q.take_staged();
+        assert_eq!(staged.remove, vec![1], "the stored one is deleted");
+        assert!(
+            staged.append.is_empty(),
+            "the unstored one is never written"
+        );
     }
 }

@@ -87,6 +87,13 @@ impl Worker {
 
         loop {
             let now = now();
+            if in_flight.is_some() && storage_retry_at.is_none_or(|at| now >= at) {
+                // Keep the staged writes small while a batch is out (poll_transmit commits otherwise).
+                if self.core.commit().is_err() {
+                    Counters::bump(&self.counters.storage_errors);
+                    storage_retry_at = Some(now.saturating_add(STORAGE_RETRY));
+                }
+            }
             if in_flight.is_none() && storage_retry_at.is_none_or(|at| now >= at) {
                 storage_retry_at = None;
                 match self.core.poll_transmit(now) {
