@@ -31,6 +31,8 @@
 //!
 //! See `docs/sdk.md` for how a host drives the client.
 
+#![warn(missing_docs)]
+
 mod batch;
 mod client;
 mod config;

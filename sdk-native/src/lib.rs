@@ -23,6 +23,8 @@
 //! With the SQLite queue, events the relay has not acknowledged survive a
 //! restart and are sent again with their original `eventId`s.
 
+#![warn(missing_docs)]
+
 pub mod blocking;
 mod clock;
 mod error;
