@@ -3,13 +3,12 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use core::time::Duration;
-use serde_json::Value;
 
 use crate::batch::{self, BatchId, BatchLimits, Transmit};
 use crate::config::Config;
 use crate::consent::{ConsentGate, ConsentState};
 use crate::error::Error;
-use crate::event::{EventType, WireEvent};
+use crate::event::{EventContext, EventType, WireEvent};
 use crate::identity::Identity;
 use crate::ids::uuid_v7;
 use crate::message::{Alias, Group, Identify, Message, Page, Properties, Screen, Track};
@@ -87,7 +86,6 @@ struct InFlight {
 #[derive(Debug)]
 pub struct Client<S: Storage> {
     config: Config,
-    library: Value,
     storage: S,
     rng: Rng,
     identity: Identity,
@@ -146,13 +144,8 @@ impl<S: Storage> Client<S> {
                 Some(identity.anonymous_id.clone()),
             );
         }
-        let library = serde_json::json!({
-            "name": config.library.name,
-            "version": config.library.version,
-        });
         let mut client = Client {
             backoff: Backoff::new(config.retry_base, config.retry_cap),
-            library,
             storage,
             rng,
             identity,
@@ -228,22 +221,16 @@ impl<S: Storage> Client<S> {
 
         let event_id = uuid_v7(now, &mut self.rng).to_string();
         let timestamp = options.timestamp.unwrap_or(now).to_rfc3339();
-        let (session_id, session_start) = self.sessions.touch(now, &mut self.rng);
-        let mut context = self.config.context.clone();
-        for (key, value) in &options.context {
-            context.insert(key.clone(), value.clone());
-        }
-        context.insert("library".into(), self.library.clone());
-        context.insert("sessionId".into(), Value::String(session_id.to_string()));
-        if session_start {
-            context.insert("sessionStart".into(), Value::Bool(true));
-        }
-        context.insert(
-            "consent".into(),
-            serde_json::json!({ "category": category }),
-        );
+        let session_start = self.sessions.touch(now, &mut self.rng).1;
         self.session_dirty = true;
-
+        let context = EventContext {
+            host: &self.config.context,
+            event: &options.context,
+            library: &self.config.library,
+            session_id: self.sessions.current_id().unwrap_or_default(),
+            session_start,
+            category: &category,
+        };
         let body = self.serialize(
             &message,
             &event_id,
@@ -304,7 +291,7 @@ impl<S: Storage> Client<S> {
         message: &Message,
         event_id: &str,
         timestamp: &str,
-        context: &Properties,
+        context: &EventContext<'_>,
         previous_id: Option<&str>,
     ) -> String {
         let empty = Properties::new();

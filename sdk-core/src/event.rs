@@ -4,7 +4,9 @@
 //! batch builder splices `sentAt` in on every send attempt.
 
 use serde::Serialize;
+use serde::ser::SerializeMap;
 
+use crate::config::Library;
 use crate::message::Properties;
 
 /// The kind of call that produced an event (the wire `type`).
@@ -47,7 +49,68 @@ pub(crate) struct WireEvent<'a> {
     pub properties: &'a Properties,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub traits: &'a Properties,
-    pub context: &'a Properties,
+    pub context: &'a EventContext<'a>,
+}
+
+/// Context keys the core sets; the host's or the call's values for them are ignored.
+const CORE_CONTEXT_KEYS: [&str; 4] = ["library", "sessionId", "sessionStart", "consent"];
+
+/// An event's `context`, written straight from its parts (no merged map is built):
+/// the host's context, the call's context over it, then the core's fields.
+#[derive(Debug)]
+pub(crate) struct EventContext<'a> {
+    pub host: &'a Properties,
+    pub event: &'a Properties,
+    pub library: &'a Library,
+    pub session_id: &'a str,
+    pub session_start: bool,
+    pub category: &'a str,
+}
+
+#[derive(Serialize)]
+struct LibraryField<'a> {
+    name: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct ConsentField<'a> {
+    category: &'a str,
+}
+
+impl Serialize for EventContext<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let core = |key: &str| CORE_CONTEXT_KEYS.contains(&key);
+        for (key, value) in self.host {
+            if !core(key) && !self.event.contains_key(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        for (key, value) in self.event {
+            if !core(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry(
+            "library",
+            &LibraryField {
+                name: &self.library.name,
+                version: &self.library.version,
+            },
+        )?;
+        map.serialize_entry("sessionId", self.session_id)?;
+        if self.session_start {
+            map.serialize_entry("sessionStart", &true)?;
+        }
+        map.serialize_entry(
+            "consent",
+            &ConsentField {
+                category: self.category,
+            },
+        )?;
+        map.end()
+    }
 }
 
 impl WireEvent<'_> {
@@ -98,8 +161,21 @@ mod tests {
     #[test]
     fn wire_names_are_camel_case() {
         let props = Properties::new();
-        let mut context = Properties::new();
-        context.insert("sessionId".into(), "s".into());
+        let mut host = Properties::new();
+        host.insert("app".into(), serde_json::json!({"version": "1"}));
+        host.insert("locale".into(), "en".into());
+        host.insert("sessionId".into(), "host-cannot-set-this".into());
+        let mut call = Properties::new();
+        call.insert("locale".into(), "de".into());
+        let library = Library::default();
+        let context = EventContext {
+            host: &host,
+            event: &call,
+            library: &library,
+            session_id: "s",
+            session_start: false,
+            category: "analytics",
+        };
         let event = WireEvent {
             event_id: "e1",
             event_type: EventType::Track,
@@ -120,6 +196,11 @@ mod tests {
         assert_eq!(value["userId"], "u1");
         assert_eq!(value["anonymousId"], "a1");
         assert_eq!(value["context"]["sessionId"], "s");
+        assert_eq!(value["context"]["app"]["version"], "1");
+        assert_eq!(value["context"]["locale"], "de", "the call's context wins");
+        assert_eq!(value["context"]["library"]["name"], "spoor-core");
+        assert_eq!(value["context"]["consent"]["category"], "analytics");
+        assert!(value["context"].get("sessionStart").is_none());
         assert!(value.get("properties").is_none());
     }
 }

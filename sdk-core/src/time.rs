@@ -6,14 +6,6 @@
 
 use core::time::Duration;
 
-use time::OffsetDateTime;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-
-/// RFC 3339 in UTC with milliseconds: `2026-05-03T10:00:00.123Z`.
-const RFC3339_MILLIS: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
 /// A point in time: milliseconds since the Unix epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(u64);
@@ -44,13 +36,58 @@ impl Timestamp {
     }
 
     /// RFC 3339 in UTC with milliseconds, as the wire format wants it.
+    ///
+    /// Written by hand (every event and every send formats a time; the
+    /// general-purpose formatter was a visible share of `track`); a test checks
+    /// it against the `time` crate.
     pub fn to_rfc3339(self) -> String {
-        let nanos = i128::from(self.0) * 1_000_000;
-        OffsetDateTime::from_unix_timestamp_nanos(nanos)
-            .ok()
-            .and_then(|t| t.format(RFC3339_MILLIS).ok())
-            // Only reachable for times past year 9999.
-            .unwrap_or_else(|| String::from("9999-12-31T23:59:59.999Z"))
+        let millis = self.0 % 1_000;
+        let secs = self.0 / 1_000;
+        let days = secs / 86_400;
+        let in_day = secs % 86_400;
+        let (year, month, day) = civil_from_days(days);
+        if year > 9999 {
+            return String::from("9999-12-31T23:59:59.999Z");
+        }
+        let mut out = String::with_capacity(24);
+        push_digits(&mut out, year, 4);
+        out.push('-');
+        push_digits(&mut out, month, 2);
+        out.push('-');
+        push_digits(&mut out, day, 2);
+        out.push('T');
+        push_digits(&mut out, in_day / 3_600, 2);
+        out.push(':');
+        push_digits(&mut out, in_day % 3_600 / 60, 2);
+        out.push(':');
+        push_digits(&mut out, in_day % 60, 2);
+        out.push('.');
+        push_digits(&mut out, millis, 3);
+        out.push('Z');
+        out
+    }
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Appends `value` as exactly `width` decimal digits (zero-padded).
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    let mut divisor = 10u64.pow(width - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
     }
 }
 
@@ -65,6 +102,40 @@ mod tests {
         assert_eq!(
             Timestamp::from_millis(1_777_802_400_123).to_rfc3339(),
             "2026-05-03T10:00:00.123Z"
+        );
+    }
+
+    #[test]
+    fn matches_the_time_crate_everywhere() {
+        use time::OffsetDateTime;
+        use time::macros::format_description;
+        let reference = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        let mut rng = crate::rng::Rng::from_seed([9; 32]);
+        let last = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+        let leap_days = [
+            951_782_400_000,
+            951_868_800_000,
+            4_107_542_400_000,
+            4_102_444_800_000,
+        ];
+        let samples = (0..20_000)
+            .map(|_| rng.up_to(last))
+            .chain([0, 1, 999, 1_000, 86_399_999, 86_400_000, last])
+            .chain(leap_days);
+        for millis in samples {
+            let t =
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).unwrap();
+            assert_eq!(
+                Timestamp::from_millis(millis).to_rfc3339(),
+                t.format(reference).unwrap(),
+                "{millis}"
+            );
+        }
+        assert_eq!(
+            Timestamp::from_millis(last + 1).to_rfc3339(),
+            "9999-12-31T23:59:59.999Z"
         );
     }
 
