@@ -19,19 +19,22 @@ command -v wasm-bindgen >/dev/null || { echo "missing wasm-bindgen: run .ci/setu
 
 # Size profile for the browser (the workspace's release profile keeps debug info
 # for the servers): measured in BENCHMARKS.md "Browser SDK".
-export CARGO_PROFILE_RELEASE_OPT_LEVEL="${SPOOR_WASM_OPT_LEVEL:-s}"
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${SPOOR_WASM_OPT_LEVEL:-z}"
 export CARGO_PROFILE_RELEASE_LTO="${SPOOR_WASM_LTO:-true}"
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
 export CARGO_PROFILE_RELEASE_DEBUG=0
 export CARGO_PROFILE_RELEASE_PANIC=abort
 export CARGO_PROFILE_RELEASE_STRIP=false
-cargo build -p spoor-wasm --target wasm32-unknown-unknown --release --locked
+# SPOOR_CARGO_LOCKED= (empty) builds without --locked while the workspace is mid-change.
+cargo build -p spoor-wasm --target wasm32-unknown-unknown --release ${SPOOR_CARGO_LOCKED-"--locked"}
 
 rm -rf "$npm_dir/pkg" "$npm_dir/dist"
 mkdir -p "$npm_dir/dist"
-wasm-bindgen --target web --no-typescript --out-dir "$npm_dir/pkg" \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$npm_dir/pkg" \
   "$target_dir/wasm32-unknown-unknown/release/spoor_wasm.wasm"
-if [ "${SPOOR_WASM_OPT:-1}" = 1 ]; then
+# wasm-opt -Oz makes the file smaller but its gzip larger here (BENCHMARKS.md, "Browser SDK"),
+# and gzip is what a page downloads: off by default, SPOOR_WASM_OPT=1 turns it on.
+if [ "${SPOOR_WASM_OPT:-0}" = 1 ]; then
   "$bin/wasm-opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-reference-types --enable-multivalue --enable-mutable-globals \
     "$npm_dir/pkg/spoor_wasm_bg.wasm" -o "$npm_dir/dist/spoor_wasm_bg.wasm"

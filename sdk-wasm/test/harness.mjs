@@ -118,8 +118,11 @@ export function readLog(dataDir) {
 
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-/** Serves /dist/* from the built package and everything else from test/pages, on 127.0.0.1. */
-export function startStatic() {
+/**
+ * Serves /dist/* from the built package and everything else from test/pages,
+ * on 127.0.0.1; `headers` are added to every response.
+ */
+export function startStatic(headers = {}) {
   const roots = { '/dist/': join(sdkDir, 'npm', 'dist'), '/': join(here, 'pages') };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -130,7 +133,7 @@ export function startStatic() {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store', ...headers });
     res.end(readFileSync(file));
   });
   return new Promise((resolveServer) => {

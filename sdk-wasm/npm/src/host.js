@@ -107,6 +107,8 @@ export class Host {
   /** Identity values go to disk only while the default category is granted. */
   syncConsent() {
     this.store.setPersistIdentity(this.t.consent(this.s.defaultCategory) === 1);
+    // A purge (revoked consent) reaches the disk at once.
+    this.store.persist();
   }
 
   /** Sends the next due batch, or sleeps until the core's next wake-up. */
@@ -132,6 +134,8 @@ export class Host {
   }
 
   send(body) {
+    // Every event sent is on its way to storage first.
+    this.store.persist();
     this.sending = true;
     post(this.url, withWriteKey(body, this.s.writeKey), this.s.timeout).then(([status, retryAfter]) => {
       this.sending = false;
@@ -179,6 +183,7 @@ export class Host {
         }
       }
       this.t.commit();
+      this.store.persist();
       this.settleFlushes(true);
     } catch (error) {
       this.report(error);

@@ -10,7 +10,7 @@ import { openStore } from './store.js';
 
 /* global __SPOOR_VERSION__ */
 const VERSION = typeof __SPOOR_VERSION__ === 'string' ? __SPOOR_VERSION__ : '0.0.0';
-/** Calls kept while the SDK loads (or if init is never called); the oldest go first. */
+/** Calls kept while the SDK loads (or if init is never called; the oldest go first), and the most applied in one deferred task. */
 const MAX_BUFFERED = 1000;
 /** keepalive fetches and beacons carry at most 64 KiB: batches stay under this. */
 const MAX_BODY = 63 * 1024;
@@ -24,8 +24,12 @@ let state = 'idle'; // idle → loading → ready | failed
 let lastError = null;
 let resolveReady;
 const readyPromise = new Promise((resolve) => (resolveReady = resolve));
-let lastHref = globalThis.location ? location.href : '';
+// The page's URL, kept current from history events so a call does not pay for
+// reading location.href (a few µs); the previous URL is the referrer after a
+// same-document navigation.
+let currentHref = globalThis.location ? location.href : '';
 let referrer = globalThis.document ? document.referrer : '';
+let autoPage = false;
 
 function report(error) {
   counters.errors++;
@@ -51,11 +55,14 @@ function objectJson(value, what) {
 function push(call) {
   if (state === 'failed') return;
   calls.push(call);
-  if (calls.length > MAX_BUFFERED) {
+  if (host) {
+    // A burst larger than the buffer is applied at once rather than dropped.
+    if (calls.length >= MAX_BUFFERED) host.applyAll();
+    host.schedule();
+  } else if (calls.length > MAX_BUFFERED) {
     calls.shift();
     counters.droppedBeforeInit++;
   }
-  if (host) host.schedule();
 }
 
 /** Snapshots a recording call: its arguments as JSON, the time, and the page it was made on. */
@@ -68,9 +75,8 @@ function record(kind, name, previousId, props, options) {
       const ts = options.timestamp == null ? undefined : +options.timestamp;
       optionsJson = JSON.stringify({ category, context: options.context, timestamp: ts });
     }
-    const href = globalThis.location ? location.href : '';
     const title = globalThis.document ? document.title : '';
-    push([kind, text(name), text(previousId), objectJson(props, 'properties'), optionsJson, Date.now(), href, title, referrer, category]);
+    push([kind, text(name), text(previousId), objectJson(props, 'properties'), optionsJson, Date.now(), currentHref, title, referrer, category]);
   } catch (error) {
     report(error);
   }
@@ -91,7 +97,7 @@ export function identify(userId, traits, options) {
 export function page(name, properties, options) {
   if (name != null && typeof name === 'object') return page(undefined, name, properties);
   try {
-    const info = pageInfo(globalThis.location ? location.href : '', globalThis.document ? document.title : '', referrer);
+    const info = pageInfo(currentHref, globalThis.document ? document.title : '', referrer);
     const merged = properties != null && typeof properties === 'object' ? Object.assign(info, properties) : info;
     record(PAGE, name, undefined, merged, options);
   } catch (error) {
@@ -212,17 +218,19 @@ function coreConfig(s, storeKind) {
   return config;
 }
 
-/** Records page views on history navigation (pushState, replaceState to a new URL, back/forward). */
-function watchHistory() {
+/** Follows same-document navigations (pushState, replaceState, back/forward, hash changes). */
+function watchUrl() {
   const moved = () => {
     const href = location.href;
-    if (href.split('#')[0] === lastHref.split('#')[0]) return;
-    referrer = lastHref;
-    lastHref = href;
-    page();
+    if (href === currentHref) return;
+    const newPage = href.split('#')[0] !== currentHref.split('#')[0];
+    if (newPage) referrer = currentHref;
+    currentHref = href;
+    if (newPage && autoPage) page();
   };
   for (const method of ['pushState', 'replaceState']) {
     const original = history[method];
+    if (typeof original !== 'function') continue;
     history[method] = function (...args) {
       const result = original.apply(this, args);
       try {
@@ -234,6 +242,13 @@ function watchHistory() {
     };
   }
   addEventListener('popstate', moved);
+  addEventListener('hashchange', moved);
+}
+
+try {
+  if (globalThis.history && globalThis.location && globalThis.addEventListener) watchUrl();
+} catch (_) {
+  // A sandboxed frame without history: calls read the URL captured at load.
 }
 
 function watchLifecycle() {
@@ -276,9 +291,9 @@ export function init(options) {
   state = 'loading';
   try {
     settings = normalize(options);
-    if (settings.autoPage && globalThis.history) {
+    if (settings.autoPage) {
+      autoPage = true;
       page();
-      watchHistory();
     }
     start(settings).then(
       () => {

@@ -15,6 +15,8 @@ const META = 'meta';
 const ALWAYS_PERSISTED = 'consent';
 /** Each retry after a QuotaExceededError halves the stored queue: 16 halvings empty any queue. */
 const QUOTA_RETRIES = 16;
+/** Changes reach storage at most this long (ms) after the core made them. */
+const PERSIST_DELAY = 200;
 
 function isQuota(error) {
   return !!error && (error.name === 'QuotaExceededError' || error.code === 22 || error.code === 1014);
@@ -176,29 +178,32 @@ export class Store {
     this.persistIdentity = false;
     this.ids = new Map(); // seq -> eventId of every persisted event
     this.meta = new Map(); // every meta value the core holds, persisted or not
-    this.puts = [];
-    this.dels = [];
-    this.metas = [];
+    // Changes not yet written, coalesced: one transaction per PERSIST_DELAY, not per event.
+    this.puts = new Map(); // eventId -> row
+    this.dels = new Set(); // eventIds
+    this.metas = new Map(); // key -> value (null: delete)
+    this.timer = 0;
     const store = this;
     // The object the WASM side calls (see StoreSink in sdk-wasm/src/store.rs).
     this.sink = {
       put(seq, eventId, category, queuedAt, body) {
         store.ids.set(seq, eventId);
-        store.puts.push({ eventId, seq, category, queuedAt, body });
+        store.puts.set(eventId, { eventId, seq, category, queuedAt, body });
       },
       del(seq) {
         const id = store.ids.get(seq);
         if (id === undefined) return;
         store.ids.delete(seq);
-        store.dels.push(id);
+        // Sent and acknowledged before it was ever written: nothing to delete.
+        if (!store.puts.delete(id)) store.dels.add(id);
       },
       meta(key, value) {
         if (value == null) store.meta.delete(key);
         else store.meta.set(key, value);
-        if (store.persistIdentity || key === ALWAYS_PERSISTED) store.metas.push([key, value]);
+        if (store.persistIdentity || key === ALWAYS_PERSISTED) store.metas.set(key, value == null ? null : value);
       },
       end() {
-        store.commit();
+        if (!store.timer) store.timer = setTimeout(() => store.persist(), PERSIST_DELAY);
       },
     };
   }
@@ -235,20 +240,25 @@ export class Store {
     if (on === this.persistIdentity) return;
     this.persistIdentity = on;
     for (const [key, value] of this.meta) {
-      if (key !== ALWAYS_PERSISTED) this.metas.push([key, on ? value : null]);
+      if (key !== ALWAYS_PERSISTED) this.metas.set(key, on ? value : null);
     }
-    this.commit();
   }
 
-  /** Persists the recorded changes as one batch. */
-  commit() {
-    if (!this.puts.length && !this.dels.length && !this.metas.length) return;
-    const puts = this.puts;
-    const dels = this.dels;
-    const metas = this.metas;
-    this.puts = [];
-    this.dels = [];
-    this.metas = [];
+  /**
+   * Writes every change recorded so far as one transaction, now. Called
+   * PERSIST_DELAY after a change, before each send, on consent changes and
+   * when the page is hidden or goes away.
+   */
+  persist() {
+    clearTimeout(this.timer);
+    this.timer = 0;
+    if (!this.puts.size && !this.dels.size && !this.metas.size) return;
+    const puts = [...this.puts.values()];
+    const dels = [...this.dels];
+    const metas = [...this.metas];
+    this.puts.clear();
+    this.dels.clear();
+    this.metas.clear();
     this.write(puts, dels, metas, 0);
   }
 
