@@ -54,6 +54,9 @@ pub enum AnalyticsError {
         /// The Arrow type found.
         found: String,
     },
+    /// The identity links could not be read.
+    #[error("reading the identity links: {0}")]
+    Identities(#[source] spoor_pipeline::PipelineError),
     /// An Arrow kernel failed (export filtering and casting).
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

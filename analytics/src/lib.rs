@@ -32,6 +32,7 @@ pub mod params;
 pub mod retention;
 pub mod stats;
 pub mod store;
+pub mod synth;
 pub mod table;
 pub mod time;
 

@@ -11,6 +11,8 @@ pub type Micros = i64;
 
 /// Microseconds in one second.
 pub const SECOND: Micros = 1_000_000;
+/// Microseconds in one hour.
+pub const HOUR: Micros = 3_600 * SECOND;
 /// Microseconds in one day.
 pub const DAY: Micros = 86_400 * SECOND;
 /// Microseconds in one week.
