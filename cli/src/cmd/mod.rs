@@ -1,7 +1,9 @@
 //! The commands, one module each.
 
 mod demo;
+mod export;
 mod log_cat;
+mod query;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,13 @@ enum Command {
         #[command(subcommand)]
         command: log_cat::LogCommand,
     },
+    /// Funnels, retention, attribution and experiments from the pipeline's tables.
+    Query {
+        #[command(subcommand)]
+        command: query::QueryCommand,
+    },
+    /// Raw events of a time range to NDJSON, CSV or Parquet.
+    Export(export::ExportArgs),
 }
 
 /// Runs the parsed command.
@@ -36,5 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Relay(args) => up::run(args, false),
         Command::Demo(args) => demo::run(args),
         Command::Log { command } => log_cat::run(command),
+        Command::Query { command } => query::run(command),
+        Command::Export(args) => export::run(args),
     }
 }

@@ -1,0 +1,104 @@
+//! `spoor export`: raw events of a time range to NDJSON, CSV or Parquet, with a progress bar.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use spoor_analytics::export::PROPERTY_PREFIX;
+use spoor_analytics::{DataDir, ExportQuery};
+
+/// Options of `spoor export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Data directory written by the pipeline.
+    #[arg(long, env = "SPOOR_DATA_DIR", default_value = "./spoor-data")]
+    data_dir: PathBuf,
+    /// Start of the range (RFC 3339 or YYYY-MM-DD; default 30 days before --to).
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the range, excluded (default now).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only these events (comma-separated).
+    #[arg(long)]
+    events: Option<String>,
+    /// Property filter `KEY=VALUE` (repeatable; all must match).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    filters: Vec<String>,
+    /// ndjson (default), csv or parquet.
+    #[arg(long)]
+    format: Option<String>,
+    /// Output file (default standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs the export.
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let mut params = HashMap::new();
+    for (name, value) in [
+        ("from", &args.from),
+        ("to", &args.to),
+        ("events", &args.events),
+        ("format", &args.format),
+    ] {
+        if let Some(value) = value {
+            params.insert(name.to_string(), value.clone());
+        }
+    }
+    for filter in &args.filters {
+        let (key, value) = filter
+            .split_once('=')
+            .with_context(|| format!("--where {filter}: expected KEY=VALUE"))?;
+        params.insert(format!("{PROPERTY_PREFIX}{key}"), value.to_string());
+    }
+    let query = ExportQuery::from_params(&params).map_err(|error| {
+        anyhow::anyhow!("--{}: {}", error.param.replace('_', "-"), error.message)
+    })?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => {
+            Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
+        }
+        None => Box::new(std::io::stdout()),
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} rows read · {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    let done = spoor_analytics::export(&DataDir::new(&args.data_dir), &query, out, |progress| {
+        bar.set_length(progress.rows_total);
+        bar.set_position(progress.rows_read);
+        bar.set_message(format!(
+            "{} written, file {}/{}",
+            progress.rows_written, progress.files_read, progress.files_total
+        ));
+    })
+    .context("exporting")?;
+    bar.finish_and_clear();
+    if !args.quiet {
+        eprintln!(
+            "exported {} of {} events from {} files{}",
+            done.rows_written,
+            done.rows_read,
+            done.files_total,
+            args.output
+                .as_ref()
+                .map(|p| format!(" to {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
