@@ -33,8 +33,14 @@ export function spoorBinary() {
 }
 
 /** Checks that the built package and Chromium are there, with a clear message if not. */
+/**
+ * The package directory the pages load from: $SPOOR_PACKAGE_DIR (the
+ * unpacked `npm pack` tarball, as .ci/test-browser.sh sets it) or sdk-wasm/npm.
+ */
+export const packageDir = process.env.SPOOR_PACKAGE_DIR || join(sdkDir, 'npm');
+
 export function checkPrerequisites() {
-  const dist = join(sdkDir, 'npm', 'dist');
+  const dist = join(packageDir, 'dist');
   for (const file of ['spoor.js', 'spoor_wasm_bg.wasm']) {
     if (!existsSync(join(dist, file))) throw new Error(`${join(dist, file)} is missing: run sdk-wasm/build.sh first`);
   }
@@ -119,11 +125,11 @@ export function readLog(dataDir) {
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 /**
- * Serves /dist/* from the built package and everything else from test/pages,
+ * Serves /dist/* from the package and everything else from test/pages,
  * on 127.0.0.1; `headers` are added to every response.
  */
 export function startStatic(headers = {}) {
-  const roots = { '/dist/': join(sdkDir, 'npm', 'dist'), '/': join(here, 'pages') };
+  const roots = { '/dist/': join(packageDir, 'dist'), '/': join(here, 'pages') };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const prefix = path.startsWith('/dist/') ? '/dist/' : '/';
