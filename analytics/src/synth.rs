@@ -396,6 +396,20 @@ pub fn write_log(
     Ok(records)
 }
 
+/// Writes the stream into `data_dir/log` and runs the real pipeline over it to the
+/// end, leaving raw partitions and tables as `spoor up` would. Returns the
+/// pipeline's counters (events kept, duplicates dropped, late events, links).
+pub fn build_dataset(
+    data_dir: &std::path::Path,
+    config: SynthConfig,
+) -> Result<spoor_pipeline::metrics::Metrics, Box<dyn std::error::Error + Send + Sync>> {
+    write_log(data_dir, config)?;
+    let mut runner =
+        spoor_pipeline::Runner::open(data_dir, spoor_pipeline::PipelineConfig::default())?;
+    runner.run_to_end(|_| {})?;
+    Ok(runner.metrics().clone())
+}
+
 /// FNV-1a, to give ids a stable variant.
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {

@@ -1,94 +1,71 @@
 //! Export over hand-written partitions: range, event and property filters, the three formats.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use parquet::arrow::ArrowWriter;
+use serde_json::json;
+use spoor_log::event::{EventType, StoredEvent};
 
 use super::*;
-use crate::time::parse_time;
 
-/// Writes one raw partition file with the columns the export reads (a fixture for
-/// the reader's edge cases: a typed column only some partitions have).
-fn partition(root: &Path, hour: &str, event: &str, rows: &[(&str, &str, &str, Option<f64>)]) {
-    let dir = root.join(format!(
-        "raw/date=2026-05-03/hour={hour}/event={event}/source=web"
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let utc: Arc<str> = "UTC".into();
-    let mut fields = vec![
-        Field::new("event_id", DataType::Utf8, false),
-        Field::new("event_name", DataType::Utf8, true),
-        Field::new(
-            "event_time",
-            DataType::Timestamp(TimeUnit::Millisecond, Some(utc.clone())),
-            false,
-        ),
-        Field::new("properties", DataType::Utf8, false),
-    ];
-    let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
-    let times: Vec<i64> = rows
-        .iter()
-        .map(|r| parse_time(r.1).unwrap() / 1_000)
-        .collect();
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(ids)),
-        Arc::new(StringArray::from(vec![Some(event); rows.len()])),
-        Arc::new(TimestampMillisecondArray::from(times).with_timezone(utc)),
-        Arc::new(StringArray::from(
-            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-        )),
-    ];
-    if rows.iter().any(|r| r.3.is_some()) {
-        fields.push(Field::new("revenue", DataType::Float64, true));
-        columns.push(Arc::new(Float64Array::from(
-            rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-        )));
-    }
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-    let file = std::fs::File::create(dir.join("part-0-1.parquet")).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-}
-
+/// Four events through the real log and pipeline: two page views in hour 10, two
+/// purchases in hour 11 (only purchases have the typed `revenue` column).
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    partition(
-        dir.path(),
-        "10",
-        "page_viewed",
-        &[
-            (
-                "e1",
-                "2026-05-03T10:05:00Z",
-                r#"{"plan":"pro","path":"/a,b"}"#,
-                None,
-            ),
-            ("e2", "2026-05-03T10:55:00Z", r#"{"plan":"free"}"#, None),
-        ],
-    );
-    partition(
-        dir.path(),
-        "11",
-        "purchase_completed",
-        &[
-            (
-                "e3",
-                "2026-05-03T11:10:00Z",
-                r#"{"plan":"pro","revenue":12.5}"#,
-                Some(12.5),
-            ),
-            (
-                "e4",
-                "2026-05-03T11:40:00Z",
-                r#"{"plan":"pro","items":3}"#,
-                None,
-            ),
-        ],
-    );
+    let event = |id: &str, name: &str, at: &str, properties: serde_json::Value| StoredEvent {
+        event_id: id.into(),
+        event_type: EventType::Track,
+        event_name: Some(name.into()),
+        user_id: Some("u1".into()),
+        anonymous_id: None,
+        previous_id: None,
+        group_id: None,
+        timestamp: Some(at.into()),
+        sent_at: Some(at.into()),
+        received_at: at.into(),
+        event_time: at.into(),
+        source: "web".into(),
+        properties: properties.as_object().cloned().unwrap_or_default(),
+        traits: Default::default(),
+        context: Default::default(),
+        schema_version: None,
+        flags: Vec::new(),
+    };
+    let events = [
+        event(
+            "e1",
+            "page_viewed",
+            "2026-05-03T10:05:00Z",
+            json!({"plan": "pro", "path": "/a,b"}),
+        ),
+        event(
+            "e2",
+            "page_viewed",
+            "2026-05-03T10:55:00Z",
+            json!({"plan": "free"}),
+        ),
+        event(
+            "e3",
+            "purchase_completed",
+            "2026-05-03T11:10:00Z",
+            json!({"plan": "pro", "revenue": 12.5, "orderId": "o1", "currency": "USD"}),
+        ),
+        event(
+            "e4",
+            "purchase_completed",
+            "2026-05-03T11:40:00Z",
+            json!({"plan": "pro", "items": 3, "orderId": "o2", "currency": "USD"}),
+        ),
+    ];
+    let mut log = spoor_log::EventLog::open(&dir.path().join("log"), Default::default()).unwrap();
+    let payloads: Vec<Vec<u8>> = events
+        .iter()
+        .map(|e| serde_json::to_vec(e).unwrap())
+        .collect();
+    log.append(&payloads).unwrap();
+    log.sync().unwrap();
+    drop(log);
+    let mut runner = spoor_pipeline::Runner::open(dir.path(), Default::default()).unwrap();
+    runner.run_to_end(|_| {}).unwrap();
     dir
 }
 
@@ -147,16 +124,28 @@ fn csv_has_the_union_of_columns() {
         &query(&[("format", "csv"), ("property.items", "3")]),
     );
     let text = String::from_utf8(out).unwrap();
-    let lines: Vec<&str> = text.split("\r\n").collect();
-    assert_eq!(
-        lines[0],
-        "event_id,event_name,event_time,properties,revenue"
+    let lines: Vec<&str> = text.split("\r\n").filter(|line| !line.is_empty()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    for column in [
+        "event_id",
+        "event_name",
+        "event_time",
+        "person_id",
+        "properties",
+        "revenue",
+    ] {
+        assert!(header.contains(&column), "{column} in {header:?}");
+    }
+    let at = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(row[at("event_id")], "e4");
+    assert_eq!(row[at("event_time")], "2026-05-03T11:40:00.000000Z");
+    assert!(
+        lines[1].contains(r#""{""#),
+        "JSON text is quoted with doubled quotes: {}",
+        lines[1]
     );
-    assert_eq!(
-        lines[1],
-        r#"e4,purchase_completed,2026-05-03T11:40:00.000000Z,"{""plan"":""pro"",""items"":3}","#
-    );
-    assert_eq!(lines.len(), 3);
 }
 
 #[test]

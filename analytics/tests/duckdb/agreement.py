@@ -11,28 +11,35 @@ import sys
 
 import duckdb
 
-data, params = sys.argv[1], json.loads(sys.argv[2])
-F, T = params["from_us"], params["to_us"]
 DAY = 86_400_000_000
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+F = T = 0
 
-raw = f"read_parquet('{data}/raw/**/*.parquet', hive_partitioning = true, union_by_name = true)"
-ids = f"read_parquet('{data}/tables/identities/*.parquet', union_by_name = true)"
 
-# Identity: the first link of an id wins; follow up to three hops.
-con.execute(f"""
-CREATE TEMP TABLE links AS
-SELECT anonymous_id, arg_min(person_id, event_time) AS person_id
-FROM {ids} GROUP BY anonymous_id
-""")
-con.execute(f"""
-CREATE TEMP TABLE ev AS
+def setup(data, start_us, end_us, materialize=True):
+    """Defines `ev`: every raw event with its person resolved through the identity
+    links. For the benchmark it is a view (DuckDB pushes projections and the
+    partition filters of each query into the scan); the agreement test
+    materializes it once."""
+    global F, T
+    F, T = start_us, end_us
+    raw = f"read_parquet('{data}/raw/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+    ids = f"read_parquet('{data}/tables/identities/*.parquet', union_by_name = true)"
+    # Identity: the first link of an id wins; follow up to three hops.
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE links AS
+    SELECT anonymous_id, arg_min(person_id, event_time) AS person_id
+    FROM {ids} GROUP BY anonymous_id
+    """)
+    kind = "TEMP TABLE" if materialize else "TEMP VIEW"
+    con.execute(f"""
+CREATE OR REPLACE {kind} ev AS
 SELECT coalesce(l3.person_id, l2.person_id, l1.person_id, r.person_id) AS person,
        coalesce(r.event_name, r.type) AS name,
        epoch_us(r.event_time) AS t,
        r.event_id, r.revenue, r.experiment, r.variant, r.properties,
-       r.utm_source, r.utm_medium, r.utm_campaign, r.referrer
+       r.utm_source, r.utm_medium, r.utm_campaign, r.referrer, r.event AS partition_event
 FROM {raw} r
 LEFT JOIN links l1 ON l1.anonymous_id = r.person_id
 LEFT JOIN links l2 ON l2.anonymous_id = l1.person_id
@@ -44,12 +51,13 @@ def rows(sql):
     return con.execute(sql).fetchall()
 
 
-def funnel(steps, window, breakdown):
+def funnel(steps, window, breakdown, counts_only=False):
     """Greedy chains: from every step-1 event take each next step at its first
     occurrence after the previous one; a chain reaches step k when that step lies
     within the window of its start."""
     names = ", ".join(f"'{s}'" for s in steps)
-    parts = [f"""e AS (SELECT person, name, t, properties FROM ev WHERE t >= {F} AND t < {T} AND name IN ({names}))""",
+    parts = [f"""e AS (SELECT person, name, t, properties FROM ev
+                 WHERE partition_event IN ({names}) AND t >= {F} AND t < {T} AND name IN ({names}))""",
              f"""c1 AS (SELECT DISTINCT person, t AS t1 FROM e WHERE name = '{steps[0]}')"""]
     for k in range(2, len(steps) + 1):
         cols = ", ".join(f"c.t{i}" for i in range(1, k))
@@ -64,7 +72,10 @@ def funnel(steps, window, breakdown):
     parts.append(f"chains AS (SELECT *, {depth} AS depth FROM c{n})")
     parts.append("people AS (SELECT person, max(depth) AS depth FROM chains GROUP BY person)")
     with_sql = "WITH " + ",\n".join(parts)
-    counts = [rows(f"{with_sql} SELECT count(*) FROM people WHERE depth >= {k}")[0][0] for k in range(1, n + 1)]
+    counts = list(rows(f"{with_sql} SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE depth >= {k})" for k in range(1, n + 1)) + " FROM people")[0])
+    if counts_only:
+        return {"counts": counts}
     medians = [None]
     for k in range(2, n + 1):
         value = rows(f"""{with_sql},
@@ -97,7 +108,7 @@ def retention():
     return [{"day": c, "size": sizes[c], "retained": cohorts[c]} for c in sorted(cohorts)]
 
 
-def attribution(lookback, half_life):
+def attribution(lookback, half_life, model_names=("first_touch", "last_touch", "linear", "position_based", "time_decay")):
     sep = "chr(31)"
     totals = rows(f"""SELECT count(*), coalesce(sum(coalesce(revenue, 0)), 0)::DOUBLE FROM ev
         WHERE name = 'purchase_completed' AND t >= {F} AND t < {T}""")[0]
@@ -129,7 +140,7 @@ def attribution(lookback, half_life):
     unattributed = rows(f"""{base} SELECT count(*), coalesce(sum(rev), 0)::DOUBLE FROM conv
         WHERE event_id NOT IN (SELECT event_id FROM kept)""")[0]
     models = {}
-    for model in ["first_touch", "last_touch", "linear", "position_based", "time_decay"]:
+    for model in model_names:
         credit = {}
         for channel, conversions, revenue in rows(f"""{base}
                 SELECT channel, sum({model}), sum({model} * rev) FROM shares WHERE {model} > 0 GROUP BY channel"""):
@@ -173,10 +184,13 @@ def experiment(name):
     return {"multiple": multiple, "variants": variants, "srm": {"chi_square": chi2, "p_value": srm_p}}
 
 
-print(json.dumps({
-    "events": rows("SELECT count(*) FROM ev")[0][0],
-    "funnel": funnel(params["steps"], params["window_us"], params["breakdown"]),
-    "retention": retention(),
-    "attribution": attribution(params["lookback_us"], params["half_life_us"]),
-    "experiment": experiment(params["experiment"]),
-}))
+if __name__ == "__main__":
+    data, params = sys.argv[1], json.loads(sys.argv[2])
+    setup(data, params["from_us"], params["to_us"])
+    print(json.dumps({
+        "events": rows("SELECT count(*) FROM ev")[0][0],
+        "funnel": funnel(params["steps"], params["window_us"], params["breakdown"]),
+        "retention": retention(),
+        "attribution": attribution(params["lookback_us"], params["half_life_us"]),
+        "experiment": experiment(params["experiment"]),
+    }))
