@@ -125,22 +125,96 @@ impl DataDir {
         IdentityMap::load(&self.root)
     }
 
-    /// Reads the rows `spec` asks for, with identities applied.
+    /// Reads the rows `spec` asks for, with identities applied. Files are read on
+    /// as many threads as there are cores, each thread a contiguous share of the
+    /// files (by bytes), and the shares are merged in file order.
     pub fn load(&self, spec: &LoadSpec) -> Result<EventTable, AnalyticsError> {
         let identities = self.identities()?;
         let files = self.raw_files(spec.events.as_deref(), spec.range)?;
-        let mut loader = Loader {
-            spec,
-            identities: &identities,
-            table: EventTable::default(),
-            raw_ids: Interner::default(),
-            resolved: Vec::new(),
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let shares = split_by_size(&files, threads);
+        let load_share = |share: &[RawFile]| -> Result<EventTable, AnalyticsError> {
+            let mut loader = Loader {
+                spec,
+                identities: &identities,
+                table: EventTable::default(),
+                raw_ids: Interner::default(),
+                resolved: Vec::new(),
+            };
+            for file in share {
+                loader.read_file(file)?;
+            }
+            Ok(loader.table)
         };
-        for file in &files {
-            loader.read_file(file)?;
+        if shares.len() <= 1 {
+            return load_share(&files);
         }
-        Ok(loader.table)
+        let tables: Vec<Result<EventTable, AnalyticsError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .iter()
+                .map(|share| scope.spawn(move || load_share(share)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut tables = tables.into_iter();
+        let mut merged = tables.next().unwrap_or_else(|| Ok(EventTable::default()))?;
+        for table in tables {
+            merge_into(&mut merged, table?);
+        }
+        Ok(merged)
     }
+}
+
+/// Splits `files` into at most `parts` contiguous shares of about equal bytes.
+fn split_by_size(files: &[RawFile], parts: usize) -> Vec<&[RawFile]> {
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|file| std::fs::metadata(&file.path).map_or(1, |meta| meta.len()))
+        .collect();
+    let total: u64 = sizes.iter().sum::<u64>().max(1);
+    let mut shares = Vec::new();
+    let (mut start, mut sum) = (0, 0u64);
+    for (i, size) in sizes.iter().enumerate() {
+        sum += size;
+        let target = total * (shares.len() as u64 + 1) / parts.max(1) as u64;
+        if sum >= target && shares.len() + 1 < parts {
+            shares.push(&files[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < files.len() {
+        shares.push(&files[start..]);
+    }
+    shares
+}
+
+/// Appends `other`'s rows to `base`, re-keying its interned strings.
+fn merge_into(base: &mut EventTable, other: EventTable) {
+    fn keys(from: &Interner, to: &mut Interner) -> Vec<Key> {
+        (0..from.len() as Key)
+            .map(|key| to.intern(from.name(key)))
+            .collect()
+    }
+    let remap = |map: &[Key], key: Key| if key == NONE { NONE } else { map[key as usize] };
+    let persons = keys(&other.persons, &mut base.persons);
+    let sessions = keys(&other.sessions, &mut base.sessions);
+    let events = keys(&other.events, &mut base.events);
+    let tags = keys(&other.tags, &mut base.tags);
+    base.rows.reserve(other.rows.len());
+    base.rows.extend(other.rows.into_iter().map(|row| Row {
+        person: remap(&persons, row.person),
+        session: remap(&sessions, row.session),
+        event: remap(&events, row.event),
+        tag: remap(&tags, row.tag),
+        ..row
+    }));
 }
 
 struct Loader<'a> {
