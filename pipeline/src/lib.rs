@@ -37,6 +37,7 @@ pub mod runner;
 pub mod sessionize;
 pub mod sink;
 pub mod stage;
+pub mod synth;
 pub mod timefmt;
 pub mod watermark;
 

@@ -3,7 +3,9 @@
 mod demo;
 mod export;
 mod log_cat;
+mod pipeline;
 mod query;
+mod replay;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,10 @@ enum Command {
     Up(up::UpArgs),
     /// Run the relay alone.
     Relay(up::UpArgs),
+    /// Run the pipeline alone: tail the log into raw Parquet, sessions and aggregates.
+    Pipeline(pipeline::PipelineArgs),
+    /// Rebuild everything downstream of the log from an offset.
+    Replay(replay::ReplayArgs),
     /// Send synthetic shop traffic to a running relay through the Rust SDK.
     Demo(demo::DemoArgs),
     /// Read the event log or the dead-letter log.
@@ -43,6 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args, true),
         Command::Relay(args) => up::run(args, false),
+        Command::Pipeline(args) => pipeline::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Log { command } => log_cat::run(command),
         Command::Query { command } => query::run(command),

@@ -1,0 +1,285 @@
+//! The pipeline benchmark: generated events through log → dedupe → sessionize → Parquet +
+//! aggregates, beside DuckDB doing the same job on the same machine in the same run.
+//!
+//! ```text
+//! spoor-pipeline-bench [--records N] [--people N] [--threads N] [--dir D] [--python PATH]
+//! spoor-pipeline-bench consume --dir D [--threads N]   # one pipeline run; prints JSON
+//! spoor-pipeline-bench gen --dir D --records N         # only write a log
+//! ```
+//!
+//! Writes are to `--dir` (default: a temporary folder); the log and the NDJSON
+//! copy for DuckDB are written before the clocks start.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use spoor_log::{EventLog, LogOptions, LogReader};
+use spoor_pipeline::synth::{Synth, SynthOptions};
+use spoor_pipeline::{PipelineConfig, Runner};
+
+struct Args {
+    mode: String,
+    records: u64,
+    people: u64,
+    threads: usize,
+    dir: Option<PathBuf>,
+    python: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        mode: "all".into(),
+        records: 10_000_000,
+        people: 200_000,
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        dir: None,
+        python: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "consume" | "gen" | "all" => args.mode = a.clone(),
+            "--records" => {
+                args.records = value()?.parse().map_err(|e| format!("--records: {e}"))?
+            }
+            "--people" => args.people = value()?.parse().map_err(|e| format!("--people: {e}"))?,
+            "--threads" => {
+                args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
+            }
+            "--dir" => args.dir = Some(PathBuf::from(value()?)),
+            "--python" => args.python = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() {
+    let result = parse_args().and_then(|args| match args.mode.as_str() {
+        "gen" => {
+            let dir = args.dir.clone().ok_or("gen needs --dir")?;
+            generate(&dir, &args)
+                .map(|bytes| println!("wrote {} records, {bytes} bytes", args.records))
+        }
+        "consume" => consume(
+            args.dir.as_deref().ok_or("consume needs --dir")?,
+            args.threads,
+        ),
+        _ => run_all(&args),
+    });
+    if let Err(e) = result {
+        eprintln!("spoor-pipeline-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes the generated records to `dir/log` as the relay would; returns the payload bytes.
+fn generate(dir: &Path, args: &Args) -> Result<u64, String> {
+    let mut log = EventLog::open(
+        &dir.join("log"),
+        LogOptions {
+            fsync: false,
+            ..LogOptions::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let synth = Synth::new(SynthOptions {
+        records: args.records,
+        people: args.people,
+        span_ms: 7 * 24 * 3_600_000,
+        ..SynthOptions::default()
+    });
+    let mut bytes = 0u64;
+    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(10_000);
+    for event in synth {
+        let payload = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
+        bytes += payload.len() as u64;
+        chunk.push(payload);
+        if chunk.len() == 10_000 {
+            log.append(&chunk).map_err(|e| e.to_string())?;
+            chunk.clear();
+        }
+    }
+    log.append(&chunk).map_err(|e| e.to_string())?;
+    drop(log);
+    // Make the log durable once, as the relay's fsyncs would have.
+    let mut log =
+        EventLog::open(&dir.join("log"), LogOptions::default()).map_err(|e| e.to_string())?;
+    log.sync().map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// Peak resident memory of this process in KiB (VmHWM).
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// One pipeline run over `dir/log`; prints a JSON line.
+fn consume(dir: &Path, threads: usize) -> Result<(), String> {
+    let config = PipelineConfig {
+        threads,
+        ..PipelineConfig::default()
+    };
+    let start = Instant::now();
+    let mut runner = Runner::open(dir, config).map_err(|e| e.to_string())?;
+    runner.run_to_end(|_| {}).map_err(|e| e.to_string())?;
+    let seconds = start.elapsed().as_secs_f64();
+    let m = runner.metrics();
+    println!(
+        "{}",
+        serde_json::json!({
+            "seconds": seconds,
+            "records": m.records,
+            "rows": m.events,
+            "duplicates": m.duplicates,
+            "late": m.late_events,
+            "sessions_closed": m.sessions_closed,
+            "peak_kib": peak_kib(),
+            "dedupe_index_bytes": runner.dedupe_memory_bytes(),
+        })
+    );
+    Ok(())
+}
+
+fn run_child(cmd: &mut Command) -> Result<serde_json::Value, String> {
+    let out = cmd.output().map_err(|e| format!("running {cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or("");
+    serde_json::from_str(line).map_err(|e| format!("reading {line:?}: {e}"))
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => total += dir_bytes(&e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+fn run_all(args: &Args) -> Result<(), String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = args
+        .python
+        .clone()
+        .unwrap_or_else(|| repo.join(".venv/bin/python"));
+    if !python.exists() {
+        return Err(format!(
+            "{} is missing: run .ci/setup-pipeline.sh",
+            python.display()
+        ));
+    }
+    let tmp;
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = std::env::temp_dir().join(format!("spoor-pipeline-bench-{}", std::process::id()));
+            tmp.clone()
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let spoor_dir = dir.join("spoor");
+    eprintln!(
+        "generating {} records into {}",
+        args.records,
+        spoor_dir.display()
+    );
+    let bytes = generate(&spoor_dir, args)?;
+    eprintln!("exporting the log as NDJSON for DuckDB");
+    let ndjson = dir.join("events.ndjson");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&ndjson).map_err(|e| e.to_string())?);
+        let mut reader = LogReader::open(&spoor_dir.join("log"), 0).map_err(|e| e.to_string())?;
+        while let Some((_, p)) = reader.next_record().map_err(|e| e.to_string())? {
+            out.write_all(&p)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|e| e.to_string())?;
+        }
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    eprintln!("spoor pipeline ...");
+    let spoor = run_child(
+        Command::new(&exe)
+            .arg("consume")
+            .arg("--dir")
+            .arg(&spoor_dir)
+            .args(["--threads", &args.threads.to_string()]),
+    )?;
+    eprintln!("duckdb ...");
+    let duck_dir = dir.join("duckdb");
+    std::fs::create_dir_all(&duck_dir).map_err(|e| e.to_string())?;
+    let duck = run_child(
+        Command::new(&python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/duckdb_job.py"))
+            .arg(&ndjson)
+            .arg(&duck_dir)
+            .arg(args.threads.to_string()),
+    )?;
+    let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    let records = args.records as f64;
+    println!("| engine | seconds | events/s | peak memory | rows written | output size |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| spoor-pipeline | {:.1} | {:.0} | {:.0} MiB | {} | {:.0} MiB |",
+        num(&spoor, "seconds"),
+        records / num(&spoor, "seconds"),
+        num(&spoor, "peak_kib") / 1024.0,
+        spoor["rows"],
+        (dir_bytes(&spoor_dir.join("raw")) + dir_bytes(&spoor_dir.join("tables"))) as f64
+            / 1048576.0
+    );
+    println!(
+        "| DuckDB {} | {:.1} | {:.0} | {:.0} MiB | {} | {:.0} MiB |",
+        duckdb_version(&python),
+        num(&duck, "seconds"),
+        records / num(&duck, "seconds"),
+        num(&duck, "peak_kib") / 1024.0,
+        duck["rows"],
+        dir_bytes(&duck_dir) as f64 / 1048576.0
+    );
+    println!(
+        "\n{} records, {:.0} bytes each on average, {} duplicates, {} late; dedupe index {:.0} MiB; threads {}",
+        args.records,
+        bytes as f64 / records,
+        spoor["duplicates"],
+        spoor["late"],
+        num(&spoor, "dedupe_index_bytes") / 1048576.0,
+        args.threads
+    );
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn duckdb_version(python: &Path) -> String {
+    Command::new(python)
+        .args(["-c", "import duckdb; print(duckdb.__version__)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
