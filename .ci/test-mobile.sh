@@ -4,7 +4,7 @@
 #  2. Swift: the generated C header compiles (clang -fsyntax-only -x c), and a C
 #     program built from it links against the library and finds the contract
 #     version and every checksum the Swift bindings verify at load time;
-#  3. Kotlin: the bindings, the platform helpers and the tests compile with the
+#  3. Kotlin: the bindings, the platform helpers, examples/mobile/kotlin and the tests compile with the
 #     Kotlin compiler from npm, and the tests run on the JVM (JNA from Debian)
 #     against the host build of the library and a real relay on loopback.
 # Usage: .ci/test-mobile.sh [kotlin test name filter...]
@@ -66,10 +66,10 @@ clang -std=c11 -Wall -Werror -Wno-pragma-once-outside-header "$work/abi_check.c"
 LD_LIBRARY_PATH=$lib_dir "$work/abi_check"
 echo "the header links against libspoor_mobile and all $checks load-time checks of the Swift bindings pass"
 
-section "Kotlin: compile bindings, platform helpers and tests"
+section "Kotlin: compile bindings, platform helpers, the example and the tests"
 kotlin_lib=$kotlin_home/lib
 "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$jna:$kotlin_lib/kotlin-test.jar" -d "$work/mobile-tests.jar" \
-  sdk-mobile/bindings/kotlin sdk-mobile/platform/kotlin sdk-mobile/kotlin-tests
+  sdk-mobile/bindings/kotlin sdk-mobile/platform/kotlin examples/mobile/kotlin sdk-mobile/kotlin-tests
 classpath=$work/mobile-tests.jar:$jna:$kotlin_lib/kotlin-stdlib.jar:$kotlin_lib/kotlin-test.jar
 
 section "relay on loopback"

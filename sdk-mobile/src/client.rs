@@ -45,7 +45,9 @@ pub struct EventOptions {
 /// for the disk or the network: they check their arguments, hand the call to
 /// the background thread and return. They throw `SpoorException` for bad
 /// arguments and after `shutdown`. `stats` and `shutdown` wait for the
-/// background thread; do not call them on the UI thread.
+/// background thread; do not call them on the UI thread. Releasing the
+/// client without `shutdown` (Kotlin `close()`, the last Swift reference)
+/// sends for at most 2 s, blocking the releasing thread meanwhile.
 #[derive(uniffi::Object)]
 pub struct SpoorClient {
     spoor: spoor::Spoor,

@@ -635,7 +635,9 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
  * for the disk or the network: they check their arguments, hand the call to
  * the background thread and return. They throw `SpoorException` for bad
  * arguments and after `shutdown`. `stats` and `shutdown` wait for the
- * background thread; do not call them on the UI thread.
+ * background thread; do not call them on the UI thread. Releasing the
+ * client without `shutdown` (Kotlin `close()`, the last Swift reference)
+ * sends for at most 2 s, blocking the releasing thread meanwhile.
  */
 public protocol SpoorClientProtocol: AnyObject, Sendable {
     
@@ -727,7 +729,9 @@ public protocol SpoorClientProtocol: AnyObject, Sendable {
  * for the disk or the network: they check their arguments, hand the call to
  * the background thread and return. They throw `SpoorException` for bad
  * arguments and after `shutdown`. `stats` and `shutdown` wait for the
- * background thread; do not call them on the UI thread.
+ * background thread; do not call them on the UI thread. Releasing the
+ * client without `shutdown` (Kotlin `close()`, the last Swift reference)
+ * sends for at most 2 s, blocking the releasing thread meanwhile.
  */
 open class SpoorClient: SpoorClientProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64

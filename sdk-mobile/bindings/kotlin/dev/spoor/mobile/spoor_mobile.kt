@@ -1370,7 +1370,9 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
  * for the disk or the network: they check their arguments, hand the call to
  * the background thread and return. They throw `SpoorException` for bad
  * arguments and after `shutdown`. `stats` and `shutdown` wait for the
- * background thread; do not call them on the UI thread.
+ * background thread; do not call them on the UI thread. Releasing the
+ * client without `shutdown` (Kotlin `close()`, the last Swift reference)
+ * sends for at most 2 s, blocking the releasing thread meanwhile.
  */
 public interface SpoorClientInterface {
     
@@ -1464,7 +1466,9 @@ public interface SpoorClientInterface {
  * for the disk or the network: they check their arguments, hand the call to
  * the background thread and return. They throw `SpoorException` for bad
  * arguments and after `shutdown`. `stats` and `shutdown` wait for the
- * background thread; do not call them on the UI thread.
+ * background thread; do not call them on the UI thread. Releasing the
+ * client without `shutdown` (Kotlin `close()`, the last Swift reference)
+ * sends for at most 2 s, blocking the releasing thread meanwhile.
  */
 open class SpoorClient: Disposable, AutoCloseable, SpoorClientInterface
 {
