@@ -151,6 +151,41 @@ pub fn sync_dir(dir: &Path) -> Result<(), PipelineError> {
         .map_err(|e| PipelineError::io("fsync dir", dir, e))
 }
 
+/// Makes everything written to the filesystem holding `dir` durable: one `syncfs(2)` on
+/// Linux (far cheaper than an fsync per file when a range writes hundreds of partition
+/// files), else an fsync of each of `files` and their folders.
+pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> Result<(), PipelineError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = files;
+        let handle = File::open(dir).map_err(|e| PipelineError::io("open", dir, e))?;
+        // SAFETY: syncfs on a file descriptor we own and keep open for the call.
+        let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
+        if rc != 0 {
+            return Err(PipelineError::io(
+                "syncfs",
+                dir,
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        for f in files {
+            File::open(f)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| PipelineError::io("fsync", f, e))?;
+            if let Some(parent) = f.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Creates `dir` and its parents, fsyncing each created level's parent.
 pub fn create_dir_durable(dir: &Path) -> Result<(), PipelineError> {
     if dir.is_dir() {

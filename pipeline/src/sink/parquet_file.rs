@@ -37,7 +37,33 @@ pub fn write(
     level: i32,
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    let file = write_file(&tmp, path, schema, batches, level)?;
+    file.sync_all()
+        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
+/// Writes `batches` to the temp file of `path` without syncing it; returns the temp path.
+/// The caller makes it durable (see `range_file::sync_filesystem`) and renames it.
+pub fn write_unsynced(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &[RecordBatch],
+    level: i32,
+) -> Result<std::path::PathBuf, PipelineError> {
+    let tmp = temp_path(path);
+    write_file(&tmp, path, schema, batches, level)?;
+    Ok(tmp)
+}
+
+fn write_file(
+    tmp: &Path,
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &[RecordBatch],
+    level: i32,
+) -> Result<File, PipelineError> {
+    let file = File::create(tmp).map_err(|e| PipelineError::io("create", tmp, e))?;
     let mut writer = ArrowWriter::try_new(file, schema, Some(properties(level)))
         .map_err(|e| PipelineError::parquet(path, e))?;
     for batch in batches {
@@ -45,12 +71,9 @@ pub fn write(
             .write(batch)
             .map_err(|e| PipelineError::parquet(path, e))?;
     }
-    let file = writer
+    writer
         .into_inner()
-        .map_err(|e| PipelineError::parquet(path, e))?;
-    file.sync_all()
-        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+        .map_err(|e| PipelineError::parquet(path, e))
 }
 
 /// Reads every row group of `path`.

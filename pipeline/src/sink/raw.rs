@@ -245,29 +245,29 @@ impl Stage for RawSink {
             .map(|(p, rows)| (root.join(p), rows))
             .collect();
         for (dir, _) in &jobs {
-            range_file::create_dir_durable(dir)?;
+            std::fs::create_dir_all(dir).map_err(|e| PipelineError::io("create dir", dir, e))?;
         }
         let threads = ctx.threads.max(1).min(jobs.len());
-        let write_one = |dir: &Path, rows: &[&Event<'_>]| -> Result<(), PipelineError> {
+        let write_one = |dir: &Path, rows: &[&Event<'_>]| -> Result<PathBuf, PipelineError> {
             let batch = self.build(rows)?;
-            parquet_file::write(
+            parquet_file::write_unsynced(
                 &dir.join(&name),
                 self.schema.clone(),
                 &[batch],
                 ctx.zstd_level,
-            )?;
-            range_file::sync_dir(dir)
+            )
         };
-        let results: Vec<Result<(), PipelineError>> = std::thread::scope(|scope| {
+        let results: Vec<Result<Vec<PathBuf>, PipelineError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let jobs = &jobs;
                     let write_one = &write_one;
                     scope.spawn(move || {
+                        let mut written = Vec::new();
                         for (dir, rows) in jobs.iter().skip(t).step_by(threads) {
-                            write_one(dir, rows)?;
+                            written.push(write_one(dir, rows)?);
                         }
-                        Ok(())
+                        Ok(written)
                     })
                 })
                 .collect();
@@ -276,9 +276,20 @@ impl Stage for RawSink {
                 .map(|h| h.join().unwrap_or(Err(PipelineError::Panicked)))
                 .collect()
         });
+        let mut temps = Vec::new();
         for r in results {
-            r?;
+            temps.extend(r?);
         }
+        // One flush for all files of the range, then the renames, then one more for the names.
+        range_file::sync_filesystem(&root, &temps)?;
+        let mut finals = Vec::with_capacity(jobs.len());
+        for (dir, _) in &jobs {
+            let path = dir.join(&name);
+            let tmp = range_file::temp_path(&path);
+            std::fs::rename(&tmp, &path).map_err(|e| PipelineError::io("rename", &path, e))?;
+            finals.push(path);
+        }
+        range_file::sync_filesystem(&root, &finals)?;
         for (dir, _) in jobs {
             self.touched.insert(dir);
         }
