@@ -208,6 +208,7 @@ object MobileTests {
         }
         expect(invalid, "flushAt must be at least 1, got 0") { SpoorClient.configure(base.copy(flushAt = 0)) }
         expect(invalid, "context.build is NaN") { SpoorClient.configure(base.copy(context = jsonObjectOf("build" to Double.NaN))) }
+        expect(invalid, "a SpoorClient is already open on the data directory") { SpoorClient.configure(testConfig(dataDir, runId)) }
 
         // None of that hurt the client: a good event still arrives.
         client.track("product_clicked", productClicked(1))

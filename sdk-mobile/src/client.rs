@@ -4,13 +4,14 @@
 //! thread) runs the core, commits the SQLite queue and does the sends.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use spoor::{Alias, EventOptions as CoreOptions, Group, Identify, Properties, Screen, Track};
 use spoor_core::Timestamp;
 use tokio::runtime::{Handle, Runtime};
 
+use crate::claim::DataDirClaim;
 use crate::config::SpoorConfig;
 use crate::error::SpoorError;
 use crate::json::{JsonValue, convert_map};
@@ -55,16 +56,20 @@ pub struct SpoorClient {
     runtime: Option<Runtime>,
     track_lifecycle_events: bool,
     max_event_bytes: usize,
+    /// Held until shutdown or drop: no second client on the same queue meanwhile.
+    claim: Mutex<Option<DataDirClaim>>,
 }
 
 #[uniffi::export]
 impl SpoorClient {
     /// Checks `config`, opens (or creates) the queue in its data directory,
     /// resumes sending what an earlier run left unacknowledged, and starts the
-    /// background thread. Throws for bad settings or a data directory that cannot be written.
+    /// background thread. Throws for bad settings, a data directory that cannot
+    /// be written, or one that another open client in this process uses.
     #[uniffi::constructor]
     pub fn configure(config: SpoorConfig) -> Result<Arc<Self>, SpoorError> {
         let checked = config.check()?;
+        let claim = DataDirClaim::claim(&checked.data_dir)?;
         let max_event_bytes = checked.options.config.max_event_bytes;
         let queue = checked.data_dir.display().to_string();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -88,6 +93,7 @@ impl SpoorClient {
             runtime: Some(runtime),
             track_lifecycle_events: checked.track_lifecycle_events,
             max_event_bytes,
+            claim: Mutex::new(Some(claim)),
         }))
     }
 
@@ -245,8 +251,13 @@ impl SpoorClient {
     /// throw. Blocks for up to `timeoutMs`.
     pub fn shutdown(&self, timeout_ms: i64) -> Result<SpoorStats, SpoorError> {
         let timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
-        let stats = self.handle.block_on(self.spoor.shutdown(timeout))?;
-        Ok(SpoorStats::from(stats))
+        let stats = self.handle.block_on(self.spoor.shutdown(timeout));
+        // The queue is closed (or was already): another client may open it now.
+        self.claim
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        Ok(SpoorStats::from(stats?))
     }
 }
 

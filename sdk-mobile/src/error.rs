@@ -36,7 +36,12 @@ impl From<spoor::Error> for SpoorError {
                     SpoorError::InvalidArgument(core.to_string())
                 }
                 spoor_core::Error::ShutDown => SpoorError::Closed,
-                spoor_core::Error::Storage(storage) => SpoorError::Storage(chain(&storage)),
+                spoor_core::Error::Storage(storage) => {
+                    let text = chain(&storage);
+                    // This variant's message already starts with "storage: ".
+                    let text = text.strip_prefix("storage: ").unwrap_or(&text);
+                    SpoorError::Storage(text.to_string())
+                }
             },
             other => SpoorError::Start(chain(&other)),
         }

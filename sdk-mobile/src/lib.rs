@@ -38,6 +38,9 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
+mod claim;
 mod client;
 mod config;
 mod error;

@@ -787,7 +787,8 @@ open class SpoorClient: SpoorClientProtocol, @unchecked Sendable {
     /**
      * Checks `config`, opens (or creates) the queue in its data directory,
      * resumes sending what an earlier run left unacknowledged, and starts the
-     * background thread. Throws for bad settings or a data directory that cannot be written.
+     * background thread. Throws for bad settings, a data directory that cannot
+     * be written, or one that another open client in this process uses.
      */
 public static func configure(config: SpoorConfig)throws  -> SpoorClient  {
     return try  FfiConverterTypeSpoorClient_lift(try rustCallWithError(FfiConverterTypeSpoorError_lift) {
@@ -2022,7 +2023,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_spoor_mobile_checksum_method_spoorclient_track() != 17171) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_spoor_mobile_checksum_constructor_spoorclient_configure() != 12588) {
+    if (uniffi_spoor_mobile_checksum_constructor_spoorclient_configure() != 26398) {
         return InitializationResult.apiChecksumMismatch
     }
 

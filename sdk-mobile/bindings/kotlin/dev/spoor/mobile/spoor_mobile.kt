@@ -913,7 +913,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_spoor_mobile_checksum_method_spoorclient_track() and 0xFFFF) != 17171) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_spoor_mobile_checksum_constructor_spoorclient_configure() and 0xFFFF) != 12588) {
+    if ((lib.uniffi_spoor_mobile_checksum_constructor_spoorclient_configure() and 0xFFFF) != 26398) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1822,7 +1822,8 @@ open class SpoorClient: Disposable, AutoCloseable, SpoorClientInterface
     /**
      * Checks `config`, opens (or creates) the queue in its data directory,
      * resumes sending what an earlier run left unacknowledged, and starts the
-     * background thread. Throws for bad settings or a data directory that cannot be written.
+     * background thread. Throws for bad settings, a data directory that cannot
+     * be written, or one that another open client in this process uses.
      */
     @Throws(SpoorException::class) fun `configure`(`config`: SpoorConfig): SpoorClient {
             return FfiConverterTypeSpoorClient.lift(
