@@ -5,7 +5,7 @@
 //! and identity links, and both engines answer the same questions. Counts must
 //! agree exactly, rates and amounts to 1e-9.
 //!
-//! Needs DuckDB in `.venv` at the repository root (`.ci/setup-analytics.sh`).
+//! Needs DuckDB in `.venv` at the repository root (`.ci/setup-pipeline.sh`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ fn python() -> PathBuf {
     let python = repo_root().join(".venv/bin/python");
     assert!(
         python.exists(),
-        "DuckDB is needed for this test: run .ci/setup-analytics.sh (creates .venv with duckdb at {})",
+        "DuckDB is needed for this test: run .ci/setup-pipeline.sh (creates .venv with duckdb at {})",
         python.display()
     );
     python

@@ -161,7 +161,7 @@ fn run_duckdb(python: &Path, root: &Path, data: &Path, query: &str, range: TimeR
         .arg(query)
         .args([range.from.to_string(), range.to.to_string()])
         .output()
-        .expect("spawning DuckDB (run .ci/setup-analytics.sh)");
+        .expect("spawning DuckDB (run .ci/setup-pipeline.sh)");
     if !output.status.success() {
         panic!(
             "duckdb {query} failed: {}",
