@@ -10,11 +10,12 @@
 # Usage: .ci/test-mobile.sh [kotlin test name filter...]
 # KEEP_WORK=1 keeps the scratch directory (relay data, client data dirs) for a look afterwards.
 # CARGO_LOCKED= (empty) builds without --locked.
-# SPOOR_BIN=path uses that spoor binary for the relay instead of building spoor-cli.
+# MOBILE_CARGO_SCOPE="-p spoor-mobile -p spoor-cli" (default --workspace) narrows what cargo test builds.
+# SPOOR_BIN=path uses that spoor binary for the relay (then spoor-cli need not be in the scope).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-target=${CARGO_TARGET_DIR:-$root/target}
+scope=${MOBILE_CARGO_SCOPE:---workspace}
 kotlin_home=$root/sdk-mobile/node_modules/kotlin-compiler
 jna=/usr/share/java/jna.jar
 for tool in "$kotlin_home/bin/kotlinc" "$jna" "$(command -v clang || echo clang)" "$(command -v java || echo java)"; do
@@ -31,12 +32,24 @@ cleanup() {
 trap cleanup EXIT
 
 section "build: libspoor_mobile (host), uniffi-bindgen, the spoor relay"
-sdk-mobile/scripts/generate-bindings.sh "$work/bindings"
-if [ -z "${SPOOR_BIN:-}" ]; then
-  cargo build ${CARGO_LOCKED---locked} --quiet -p spoor-cli --bin spoor
-  SPOOR_BIN=$target/debug/spoor
-fi
-lib_dir=$target/debug
+# The artifacts of `cargo test`: after scripts/test-all.sh's `cargo test --workspace`
+# this is a no-op (a `cargo build -p ...` would resolve features differently and
+# rebuild much of the tree). Its JSON messages say where each artifact is.
+cargo test $scope ${CARGO_LOCKED---locked} --quiet --no-run --message-format=json >"$work/artifacts.json"
+artifact() { grep -o "$1" "$work/artifacts.json" | head -n 1 | sed 's/.*"\(\/[^"]*\)"$/\1/'; }
+lib=$(artifact '"[^"]*/libspoor_mobile\.\(so\|dylib\)"')
+bindgen=$(artifact '"executable":"[^"]*/uniffi-bindgen"')
+SPOOR_BIN=${SPOOR_BIN:-$(artifact '"executable":"[^"]*/spoor"')}
+for built in "$lib" "$bindgen" "$SPOOR_BIN"; do
+  [ -n "$built" ] && [ -x "$built" ] || {
+    echo "cargo test $scope --no-run did not build libspoor_mobile, uniffi-bindgen and spoor (got: '$lib' '$bindgen' '$SPOOR_BIN')" >&2
+    exit 1
+  }
+done
+lib_dir=$work/lib
+mkdir -p "$lib_dir" && cp "$lib" "$lib_dir/"
+echo "library: $lib"
+UNIFFI_BINDGEN=$bindgen SPOOR_MOBILE_LIB=$lib sdk-mobile/scripts/generate-bindings.sh "$work/bindings"
 
 section "bindings are current"
 if ! diff -ru sdk-mobile/bindings "$work/bindings"; then
