@@ -24,6 +24,7 @@ object MobileTests {
         listOf(
             TestCase("kill_mid_delivery_then_restart_delivers_every_event_once_by_event_id", ::killMidDelivery),
             TestCase("kill_while_offline_then_restart_delivers_each_event_exactly_once_with_its_time", ::killOffline),
+            TestCase("offline_queue_keeps_the_newest_events_within_its_bound", ::offlineQueueBound),
             TestCase("consent_denied_sends_and_stores_nothing", ::consentDenied),
             TestCase("opt_out_purges_the_queue_and_nothing_is_sent_later", ::optOutPurges),
             TestCase("bad_arguments_throw_clear_exceptions_and_the_client_keeps_working", ::badArguments),
@@ -107,6 +108,26 @@ object MobileTests {
             val sent = Instant.parse(event["timestamp"] as String).toEpochMilli()
             assertEquals(firstEventTime + seqOf(event), sent, "the event keeps the time it happened")
         }
+    }
+
+    /** Offline past the queue's bound: the oldest events are dropped and counted, the newest sent later. */
+    private fun offlineQueueBound() {
+        val runId = newRunId("bound")
+        val dataDir = newDataDir(runId)
+        val bounded = { endpoint: String -> testConfig(dataDir, runId, endpoint).copy(maxQueueEvents = 100) }
+        val offline = SpoorClient.configure(bounded(Env.OFFLINE_ENDPOINT))
+        offline.setConsent(listOf("analytics"))
+        repeat(150) { offline.track("product_clicked", productClicked(it)) }
+        val stats = waitFor(offline, "150 events handled") { it.queued + it.droppedQueueFull == 150L }
+        assertEquals(100L, stats.queued, "queued")
+        assertEquals(50L, stats.droppedQueueFull, "dropped, oldest first")
+        offline.shutdown(1_000)
+
+        val online = SpoorClient.configure(bounded(Env.endpoint))
+        online.onForeground()
+        waitFor(online, "the queue to drain") { it.queued == 0L }
+        online.shutdown(5_000)
+        assertEquals((50 until 150).toList(), RelayLog.events(runId).map { seqOf(it) }.sorted(), "the newest 100 arrive")
     }
 
     /** Consent required (the default) and refused: nothing is sent, nothing is written to disk. */
