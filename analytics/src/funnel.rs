@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{AnalyticsError, ParamError};
 use crate::params::{Params, TimeRange};
@@ -83,6 +83,20 @@ pub struct NamedFunnel {
     pub window: Micros,
 }
 
+/// A named funnel as configured (`[[funnels]]` in `spoor.toml`:
+/// `name = "signup"`, `steps = ["page_viewed", "signed_up"]`, `window = "1d"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelConfig {
+    /// The name queries use.
+    pub name: String,
+    /// The steps' event names.
+    pub steps: Vec<String>,
+    /// The conversion window (`1h`, `14d`; default 14 days).
+    #[serde(default)]
+    pub window: Option<String>,
+}
+
 /// Named funnels a query may refer to with `name=`.
 #[derive(Debug, Clone, Default)]
 pub struct FunnelCatalog {
@@ -106,6 +120,40 @@ impl FunnelCatalog {
                 window: DAY,
             }],
         }
+    }
+
+    /// The built-in funnels plus configured ones (a configured name replaces a built-in one).
+    pub fn with_config(funnels: &[FunnelConfig]) -> Result<FunnelCatalog, ParamError> {
+        let mut catalog = FunnelCatalog::builtin();
+        for funnel in funnels {
+            if funnel.steps.is_empty() || funnel.steps.len() > MAX_STEPS {
+                return Err(ParamError::new(
+                    "steps",
+                    format!("funnel `{}` needs 1 to {MAX_STEPS} steps", funnel.name),
+                ));
+            }
+            let window = match &funnel.window {
+                None => DEFAULT_WINDOW,
+                Some(text) => match crate::time::parse_duration(text) {
+                    Some(window) if window > 0 => window,
+                    _ => {
+                        return Err(ParamError::new(
+                            "window",
+                            format!(
+                                "funnel `{}`: `{text}` is not a positive duration",
+                                funnel.name
+                            ),
+                        ));
+                    }
+                },
+            };
+            catalog.insert(NamedFunnel {
+                name: funnel.name.clone(),
+                steps: funnel.steps.clone(),
+                window,
+            });
+        }
+        Ok(catalog)
     }
 
     /// Adds or replaces a funnel.

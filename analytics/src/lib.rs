@@ -40,7 +40,7 @@ pub use attribution::{AttributionQuery, AttributionReport, Model};
 pub use error::{AnalyticsError, ParamError};
 pub use experiment::{ExperimentQuery, ExperimentReport};
 pub use export::{ExportFormat, ExportProgress, ExportQuery, export};
-pub use funnel::{FunnelCatalog, FunnelQuery, FunnelReport};
+pub use funnel::{FunnelCatalog, FunnelConfig, FunnelQuery, FunnelReport};
 pub use params::TimeRange;
 pub use retention::{Period, RetentionQuery, RetentionReport};
 pub use store::DataDir;

@@ -295,3 +295,27 @@ fn bad_parameters_are_named() {
         Err("stepz".into())
     );
 }
+
+#[test]
+fn configured_named_funnels() {
+    let config: Vec<FunnelConfig> = serde_json::from_value(serde_json::json!([
+        {"name": "signup", "steps": ["page_viewed", "signed_up"], "window": "2h"}
+    ]))
+    .unwrap();
+    let catalog = FunnelCatalog::with_config(&config).unwrap();
+    let params: HashMap<String, String> = [("name".to_string(), "signup".to_string())].into();
+    let query = FunnelQuery::from_params_with(&params, &catalog).unwrap();
+    assert_eq!(query.steps, vec!["page_viewed", "signed_up"]);
+    assert_eq!(query.window, 2 * 60 * MINUTE);
+    assert_eq!(query.name.as_deref(), Some("signup"));
+    assert!(catalog.get("checkout").is_some(), "built-in funnels stay");
+    let bad = vec![FunnelConfig {
+        name: "x".into(),
+        steps: vec!["a".into()],
+        window: Some("soon".into()),
+    }];
+    assert_eq!(
+        FunnelCatalog::with_config(&bad).unwrap_err().param,
+        "window"
+    );
+}
