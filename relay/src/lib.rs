@@ -20,7 +20,7 @@
 //! ```
 
 mod admin;
-mod body;
+pub mod body;
 pub mod config;
 pub mod enrich;
 pub mod envelope;
