@@ -1,1 +1,31 @@
-//! Load generators and benchmarks for Spoor (spoor bench).
+//! Load generators and benchmarks for Spoor (`spoor bench`).
+//!
+//! [`relay::run`] starts a real relay in-process (fsync on, data in a
+//! temporary directory) and nginx answering 204 from a temporary config, and
+//! loads both with the same closed-loop HTTP/1.1 generator ([`load`]): single
+//! events and batches, at a fixed number of keep-alive connections, reporting
+//! requests/s, events/s and p50/p99 latency. [`stages`] times each stage of the
+//! ingestion path per event on one core, to show where the time goes.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use spoor_bench::relay::{RelayBenchOptions, run};
+//! let report = run(&RelayBenchOptions {
+//!     connections: 64,
+//!     warmup: Duration::from_secs(2),
+//!     duration: Duration::from_secs(10),
+//!     batch_size: 100,
+//!     fsync: true,
+//!     nginx: spoor_bench::nginx::Nginx::locate(),
+//!     data_parent: None,
+//!     threads: 2,
+//! })?;
+//! println!("{}", spoor_bench::report::markdown(&report));
+//! # Ok::<(), spoor_bench::relay::BenchError>(())
+//! ```
+
+pub mod load;
+pub mod nginx;
+pub mod relay;
+pub mod report;
+pub mod stages;

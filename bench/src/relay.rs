@@ -1,0 +1,302 @@
+//! `spoor bench relay`: a real relay (in-process, fsync on, data in a temporary
+//! directory) and nginx answering 204, loaded by the same generator in one run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hyper::body::Bytes;
+use serde_json::{Value, json};
+use spoor_relay::Relay;
+use spoor_relay::config::{RateLimit, RelayConfig, SourceConfig};
+use spoor_relay::enrich::format_time;
+use time::OffsetDateTime;
+
+use crate::load::{self, LoadError, LoadResult, LoadSpec};
+use crate::nginx::{Nginx, NginxError};
+
+const WRITE_KEY: &str = "bench-write-key";
+const USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+/// How to run the benchmark.
+#[derive(Debug, Clone)]
+pub struct RelayBenchOptions {
+    /// Open keep-alive connections, one request in flight each.
+    pub connections: usize,
+    /// Warm-up before each measured window.
+    pub warmup: Duration,
+    /// Each measured window.
+    pub duration: Duration,
+    /// Events per batch request.
+    pub batch_size: usize,
+    /// fsync before answering (the relay's default; off only to see its cost).
+    pub fsync: bool,
+    /// The nginx binary for the baseline; `None` skips it.
+    pub nginx: Option<PathBuf>,
+    /// Where the relay's temporary data directory is made (default: the OS temp dir).
+    pub data_parent: Option<PathBuf>,
+    /// Worker threads of the relay's runtime and of the generator's (each).
+    pub threads: usize,
+}
+
+/// One measured target and workload.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `relay` or `nginx 204`.
+    pub target: &'static str,
+    /// What each request carries.
+    pub workload: String,
+    /// What was measured.
+    pub result: LoadResult,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone)]
+pub struct RelayBenchReport {
+    /// The options used.
+    pub options: RelayBenchOptions,
+    /// In the order run.
+    pub scenarios: Vec<Scenario>,
+    /// Events the relay answered 2xx for, warm-up included.
+    pub acknowledged_events: u64,
+    /// Records durable in the relay's log at the end.
+    pub durable_records: u64,
+}
+
+/// Why the benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The relay could not start.
+    #[error("starting the relay: {0}")]
+    Relay(#[from] spoor_relay::StartError),
+    /// nginx could not start.
+    #[error(transparent)]
+    Nginx(#[from] NginxError),
+    /// The load run failed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Runtime, sockets or files.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the whole benchmark: nginx and the relay, single events and batches.
+pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> {
+    let data = match &options.data_parent {
+        Some(dir) => tempfile::Builder::new()
+            .prefix("spoor-bench-relay")
+            .tempdir_in(dir)?,
+        None => tempfile::Builder::new()
+            .prefix("spoor-bench-relay")
+            .tempdir()?,
+    };
+    let relay = Relay::open(relay_config(data.path().to_path_buf(), options.fsync))?;
+    let durable = relay.durable_offset();
+    let server = RelayServer::start(relay, options.threads)?;
+    let nginx = options
+        .nginx
+        .as_deref()
+        .map(|binary| Nginx::start(binary, options.threads))
+        .transpose()?;
+
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.threads)
+        .enable_all()
+        .build()?;
+    let now = format_time(OffsetDateTime::now_utc());
+    let singles = Arc::new(
+        (0..1024)
+            .map(|i| Bytes::from(event(&format!("single-{i:06}"), &now).to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let batches = Arc::new(
+        (0..64)
+            .map(|b| batch_body(&format!("batch-{b:03}"), options.batch_size, &now))
+            .collect::<Vec<_>>(),
+    );
+    let spec = |addr, path: &str, bodies: &Arc<Vec<Bytes>>, events_per_request| LoadSpec {
+        addr,
+        path: path.to_string(),
+        authorization: Some(format!("Bearer {WRITE_KEY}")),
+        bodies: Arc::clone(bodies),
+        events_per_request,
+        connections: options.connections,
+        warmup: options.warmup,
+        duration: options.duration,
+    };
+    let batch_workload = format!("batch of {} events", options.batch_size);
+    let mut plan = Vec::new();
+    if let Some(nginx) = &nginx {
+        plan.push((
+            "nginx 204",
+            "single event".to_string(),
+            spec(nginx.addr(), "/api/events", &singles, 1),
+        ));
+    }
+    plan.push((
+        "relay",
+        "single event".to_string(),
+        spec(server.addr, "/api/events", &singles, 1),
+    ));
+    if let Some(nginx) = &nginx {
+        plan.push((
+            "nginx 204",
+            batch_workload.clone(),
+            spec(
+                nginx.addr(),
+                "/api/events/batch",
+                &batches,
+                options.batch_size,
+            ),
+        ));
+    }
+    plan.push((
+        "relay",
+        batch_workload,
+        spec(
+            server.addr,
+            "/api/events/batch",
+            &batches,
+            options.batch_size,
+        ),
+    ));
+
+    let mut scenarios = Vec::new();
+    let mut acknowledged_events = 0;
+    for (target, workload, spec) in plan {
+        let result = client.block_on(load::run(&spec))?;
+        if target == "relay" {
+            acknowledged_events += result.ok_requests_total * result.events_per_request as u64;
+        }
+        scenarios.push(Scenario {
+            target,
+            workload,
+            result,
+        });
+    }
+    drop(client);
+    drop(nginx);
+    server.stop();
+    Ok(RelayBenchReport {
+        options: options.clone(),
+        scenarios,
+        acknowledged_events,
+        durable_records: durable.load(Ordering::Acquire),
+    })
+}
+
+/// A `{"batch": [...]}` body of `size` events with ids `{tag}-00000`, ...
+pub fn batch_body(tag: &str, size: usize, now: &str) -> Bytes {
+    let events: Vec<Value> = (0..size)
+        .map(|i| event(&format!("{tag}-{i:05}"), now))
+        .collect();
+    Bytes::from(json!({ "batch": events, "sentAt": now }).to_string())
+}
+
+/// One event as a browser SDK sends it: the seed's `product_clicked` with a
+/// user agent, client times and an IP to truncate.
+fn event(id: &str, now: &str) -> Value {
+    json!({
+        "eventId": id,
+        "type": "track",
+        "eventName": "product_clicked",
+        "userId": "u456",
+        "anonymousId": "anon_789",
+        "timestamp": now,
+        "sentAt": now,
+        "properties": {"productId": "p123", "category": "shoes", "surface": "home"},
+        "context": {
+            "device": "mobile",
+            "appVersion": "1.2.3",
+            "ip": "1.2.3.4",
+            "userAgent": USER_AGENT,
+            "locale": "en-US",
+            "page": {"path": "/products/p123", "url": "https://shop.example/products/p123"}
+        }
+    })
+}
+
+fn relay_config(data_dir: PathBuf, fsync: bool) -> RelayConfig {
+    RelayConfig {
+        data_dir,
+        sources: vec![SourceConfig {
+            name: "bench".into(),
+            write_key: WRITE_KEY.into(),
+            on_invalid: Default::default(),
+            pii: Default::default(),
+        }],
+        // The default per-key bucket (100k events/s) would cap the batch run:
+        // the benchmark measures the relay, not its rate limit.
+        rate_limit: RateLimit {
+            events_per_second: 1_000_000_000,
+            burst: 1_000_000_000,
+        },
+        fsync,
+        ..RelayConfig::default()
+    }
+}
+
+/// The relay serving on 127.0.0.1:0 on its own runtime and thread.
+struct RelayServer {
+    addr: std::net::SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl RelayServer {
+    fn start(relay: Relay, threads: usize) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(Relay::serve(relay.router(), listener, async {
+                let _ = stop.await;
+            }))
+        });
+        Ok(RelayServer {
+            addr,
+            shutdown,
+            thread,
+        })
+    }
+
+    fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.thread.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A short run against a real relay: every acknowledged event is durable
+    /// and nothing failed.
+    #[test]
+    fn short_run_acknowledges_only_durable_events() {
+        let options = RelayBenchOptions {
+            connections: 4,
+            warmup: Duration::from_millis(100),
+            duration: Duration::from_millis(400),
+            batch_size: 10,
+            fsync: true,
+            nginx: None,
+            data_parent: None,
+            threads: 2,
+        };
+        let report = run(&options).unwrap();
+        assert_eq!(report.scenarios.len(), 2);
+        for s in &report.scenarios {
+            assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);
+            assert!(s.result.ok_requests > 0);
+            assert!(s.result.latency(0.5) <= s.result.latency(0.99));
+        }
+        assert!(report.acknowledged_events > 0);
+        assert_eq!(report.durable_records, report.acknowledged_events);
+    }
+}

@@ -1,0 +1,136 @@
+//! Benchmark results as Markdown, the way BENCHMARKS.md shows them.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::relay::RelayBenchReport;
+use crate::stages::StageTimes;
+
+/// The load results: one row per target and workload, then the comparisons.
+pub fn markdown(report: &RelayBenchReport) -> String {
+    let o = &report.options;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} keep-alive connections, {} s warm-up + {} s measured per row, fsync {}, {} server and {} client threads",
+        o.connections,
+        o.warmup.as_secs_f64(),
+        o.duration.as_secs_f64(),
+        if o.fsync { "on" } else { "OFF" },
+        o.threads,
+        o.threads,
+    );
+    out.push('\n');
+    out.push_str("| target | request | requests/s | events/s | p50 | p99 | failed |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    for s in &report.scenarios {
+        let r = &s.result;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            s.target,
+            s.workload,
+            thousands(r.requests_per_second()),
+            thousands(r.events_per_second()),
+            millis(r.latency(0.5)),
+            millis(r.latency(0.99)),
+            r.failed_requests,
+        );
+    }
+    out.push('\n');
+    let find = |target: &str, single: bool| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.target == target && (s.workload == "single event") == single)
+            .map(|s| &s.result)
+    };
+    if let (Some(relay), Some(nginx)) = (find("relay", true), find("nginx 204", true)) {
+        let _ = writeln!(
+            out,
+            "- single events: the relay answers {:.0}% of nginx's requests/s (target: at least 50%)",
+            100.0 * relay.requests_per_second()
+                / nginx.requests_per_second().max(f64::MIN_POSITIVE)
+        );
+    }
+    if let Some(batch) = find("relay", false) {
+        let _ = writeln!(
+            out,
+            "- batches: {} events/s (target: at least 250,000)",
+            thousands(batch.events_per_second())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- durability check: {} events acknowledged, {} records durable in the log",
+        report.acknowledged_events, report.durable_records
+    );
+    for s in &report.scenarios {
+        if let Some(failure) = &s.result.first_failure {
+            let _ = writeln!(
+                out,
+                "- {} / {}: first failure: {failure}",
+                s.target, s.workload
+            );
+        }
+    }
+    out
+}
+
+/// The per-stage CPU times as a table.
+pub fn stages_markdown(times: &StageTimes) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "CPU time per event by stage, one core, no HTTP or disk ({} events):",
+        times.events
+    );
+    out.push('\n');
+    out.push_str("| stage | µs per event | share |\n|---|---:|---:|\n");
+    let sum: f64 = times.stages.iter().map(|(_, ns)| ns).sum();
+    for (stage, ns) in &times.stages {
+        let _ = writeln!(
+            out,
+            "| {stage} | {:.2} | {:.0}% |",
+            ns / 1000.0,
+            100.0 * ns / sum.max(f64::MIN_POSITIVE)
+        );
+    }
+    let _ = writeln!(out, "| sum of stages | {:.2} | |", sum / 1000.0);
+    let _ = writeln!(
+        out,
+        "| `Ingestor::process` (all of it) | {:.2} | |",
+        times.process_ns / 1000.0
+    );
+    out
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `1234567.8` → `1,234,568`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0.4), "0");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1234567.8), "1,234,568");
+    }
+}
