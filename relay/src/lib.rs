@@ -30,6 +30,7 @@ pub mod ingest;
 mod ingest_route;
 pub mod keys;
 mod metrics;
+mod read_api;
 pub mod schema_registry;
 mod server;
 

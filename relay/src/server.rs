@@ -14,7 +14,6 @@ use spoor_log::event::EventType;
 use spoor_log::{EventLog, GroupCommit, LogError, LogOptions};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::admin;
 use crate::config::RelayConfig;
 use crate::error::ApiError;
 use crate::ingest::Ingestor;
@@ -22,6 +21,7 @@ use crate::ingest_route::{IngestRoute, handle};
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::schema_registry::{RegistryError, SchemaRegistry};
+use crate::{admin, read_api};
 
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +146,11 @@ impl Relay {
             .layer(cors);
         Router::new()
             .merge(ingestion)
+            .route("/api/analytics/funnel", get(read_api::funnel))
+            .route("/api/analytics/retention", get(read_api::retention))
+            .route("/api/analytics/attribution", get(read_api::attribution))
+            .route("/api/analytics/experiment", get(read_api::experiment))
+            .route("/api/analytics/realtime", get(read_api::realtime))
             .route("/", get(admin::dashboard))
             .route("/healthz", get(admin::healthz))
             .route("/metrics", get(admin::metrics))

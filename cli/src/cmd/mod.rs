@@ -1,5 +1,6 @@
 //! The commands, one module each.
 
+mod bench;
 mod demo;
 mod export;
 mod log_cat;
@@ -28,6 +29,11 @@ enum Command {
     Pipeline(pipeline::PipelineArgs),
     /// Rebuild everything downstream of the log from an offset.
     Replay(replay::ReplayArgs),
+    /// Benchmarks: `spoor bench relay` (the relay beside nginx, same load generator).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Send synthetic shop traffic to a running relay through the Rust SDK.
     Demo(demo::DemoArgs),
     /// Read the event log or the dead-letter log.
@@ -51,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Relay(args) => up::run(args, false),
         Command::Pipeline(args) => pipeline::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Bench { command } => bench::run(command),
         Command::Demo(args) => demo::run(args),
         Command::Log { command } => log_cat::run(command),
         Command::Query { command } => query::run(command),

@@ -1,0 +1,100 @@
+//! `spoor bench relay`: the relay beside nginx under the same load generator.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use spoor_bench::nginx::Nginx;
+use spoor_bench::relay::{RelayBenchOptions, batch_body};
+use spoor_bench::{relay, report, stages};
+
+/// `spoor bench ...`
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Load a real relay (fsync on) and nginx answering 204 with single events
+    /// and batches; print requests/s, events/s and p50/p99 latency as Markdown.
+    Relay(RelayArgs),
+}
+
+/// Arguments of `spoor bench relay`.
+#[derive(Args)]
+pub struct RelayArgs {
+    /// Keep-alive connections, one request in flight each.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Measured seconds per row.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Warm-up seconds before each row.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Events per batch request.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Worker threads of the relay's runtime, of the generator's, and nginx workers.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// The nginx binary (default: found on PATH or in /usr/sbin).
+    #[arg(long)]
+    nginx: Option<PathBuf>,
+    /// Run without the nginx baseline.
+    #[arg(long)]
+    no_nginx: bool,
+    /// Turn fsync off, to see what durability costs (not a valid result).
+    #[arg(long)]
+    no_fsync: bool,
+    /// Where the relay's temporary data directory is made (default: the OS temp dir).
+    #[arg(long)]
+    data_parent: Option<PathBuf>,
+}
+
+/// Runs a `spoor bench` command.
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Relay(args) => run_relay(args),
+    }
+}
+
+fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
+    let nginx = if args.no_nginx {
+        None
+    } else {
+        Some(args.nginx.or_else(Nginx::locate).context(
+            "nginx is not installed: run bench/setup.sh, pass --nginx PATH, or --no-nginx",
+        )?)
+    };
+    let options = RelayBenchOptions {
+        connections: args.connections,
+        warmup: Duration::from_secs(args.warmup),
+        duration: Duration::from_secs(args.duration),
+        batch_size: args.batch_size,
+        fsync: !args.no_fsync,
+        nginx,
+        data_parent: args.data_parent,
+        threads: args.threads,
+    };
+    let sample = batch_body("stages", args.batch_size, "2026-05-03T10:00:00.000Z");
+    let times = stages::measure(&sample, 200)
+        .map_err(anyhow::Error::msg)
+        .context("timing the ingestion stages")?;
+    let result = relay::run(&options).context("running the relay benchmark")?;
+    println!("{}", report::markdown(&result));
+    println!("{}", report::stages_markdown(&times));
+    let failed: u64 = result
+        .scenarios
+        .iter()
+        .map(|s| s.result.failed_requests)
+        .sum();
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} requests failed; the figures above are not valid"
+    );
+    anyhow::ensure!(
+        result.durable_records == result.acknowledged_events,
+        "the relay acknowledged {} events but {} are durable",
+        result.acknowledged_events,
+        result.durable_records
+    );
+    Ok(())
+}
