@@ -48,6 +48,10 @@ pub enum PipelineError {
     /// The pipeline thread stopped abnormally.
     #[error("the pipeline thread panicked")]
     Panicked,
+    /// Another pipeline (a `spoor up`, `spoor pipeline` or `spoor replay`) works on this data
+    /// directory; two would overwrite each other's outputs.
+    #[error("another pipeline holds {0}; stop it first (only one may run per data directory)")]
+    Busy(PathBuf),
 }
 
 impl PipelineError {

@@ -29,6 +29,7 @@ pub const OPEN_FILE: &str = "open.parquet";
 
 /// One row of the realtime table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RealtimeRow {
     /// Start of the minute (epoch ms).
     pub minute: i64,

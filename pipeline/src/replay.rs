@@ -18,6 +18,8 @@ use crate::runner::{Progress, Runner};
 /// from: `from`, lowered to the start of any output file whose range spans it.
 pub fn prepare(data_dir: &Path, from: u64) -> Result<u64, PipelineError> {
     let layout = Layout::new(data_dir);
+    // Refuse while a pipeline runs here; the lock is dropped before the runner takes it.
+    let _lock = crate::runner::lock_data_dir(&layout)?;
     let cp = Checkpoint::load(&layout)?;
     let mut start = from.min(cp.offset.max(cp.emit_from));
     let mut files = Vec::new();

@@ -52,6 +52,8 @@ pub struct Runner {
     realtime: Realtime,
     raw: RawSink,
     bytes_read: u64,
+    /// Held (locked) while the runner lives: one pipeline per data directory.
+    _lock: std::fs::File,
 }
 
 impl Runner {
@@ -59,6 +61,7 @@ impl Runner {
     /// ranges, loads the dedupe index and identity links.
     pub fn open(data_dir: &Path, config: PipelineConfig) -> Result<Runner, PipelineError> {
         let layout = Layout::new(data_dir);
+        let lock = lock_data_dir(&layout)?;
         let cp = Checkpoint::load(&layout)?;
         let keep_below = cp.offset.max(cp.emit_from);
         for dir in range_file::walk_dirs(&layout.raw())? {
@@ -99,6 +102,7 @@ impl Runner {
             identity,
             watermark,
             bytes_read: 0,
+            _lock: lock,
         };
         runner.skip_to_log_position()?;
         Ok(runner)
@@ -327,4 +331,26 @@ fn parse_all<'a>(
         }
         out
     })
+}
+
+/// Takes `state/pipeline.lock` for the runner's lifetime (released by the OS when the process
+/// dies, so a crash never leaves it stale).
+pub(crate) fn lock_data_dir(layout: &Layout) -> Result<std::fs::File, PipelineError> {
+    let dir = layout.state();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| PipelineError::io("create the state directory", &dir, e))?;
+    let path = dir.join("pipeline.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| PipelineError::io("open the lock file", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(PipelineError::Busy(path)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(PipelineError::io("lock the lock file", &path, e))
+        }
+    }
 }

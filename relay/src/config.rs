@@ -27,6 +27,8 @@ pub struct RelayConfig {
     pub cors_origins: Vec<String>,
     /// fsync before answering (turn off only to measure the rest).
     pub fsync: bool,
+    /// The pipeline `spoor up` runs beside the relay (`[pipeline]`).
+    pub pipeline: spoor_pipeline::PipelineConfig,
 }
 
 impl Default for RelayConfig {
@@ -41,6 +43,7 @@ impl Default for RelayConfig {
             rate_limit: RateLimit::default(),
             cors_origins: vec!["*".into()],
             fsync: true,
+            pipeline: spoor_pipeline::PipelineConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use spoor_pipeline::{Pipeline, PipelineConfig, Runner};
+use spoor_relay::config::RelayConfig;
 
 /// Arguments of `spoor pipeline`.
 #[derive(Args)]
@@ -21,24 +22,29 @@ pub struct PipelineArgs {
     /// Milliseconds between looks at the log when it has nothing new.
     #[arg(long)]
     poll_ms: Option<u64>,
+    /// Configuration file whose `[pipeline]` table is used (default ./spoor.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 impl PipelineArgs {
-    fn config(&self) -> PipelineConfig {
-        let mut config = PipelineConfig::default();
+    fn config(&self) -> anyhow::Result<PipelineConfig> {
+        let mut config = RelayConfig::load(self.config.as_deref())
+            .context("loading the configuration")?
+            .pipeline;
         if let Some(b) = self.batch {
             config.max_batch_records = b;
         }
         if let Some(p) = self.poll_ms {
             config.poll_interval_ms = p;
         }
-        config
+        Ok(config)
     }
 }
 
 /// Runs `spoor pipeline`.
 pub fn run(args: PipelineArgs) -> anyhow::Result<()> {
-    let config = args.config();
+    let config = args.config()?;
     if args.once {
         let mut runner = Runner::open(&args.data_dir, config).with_context(|| {
             format!("opening the pipeline state in {}", args.data_dir.display())

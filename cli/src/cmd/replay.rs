@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use spoor_pipeline::PipelineConfig;
+use spoor_relay::config::RelayConfig;
 
 /// Arguments of `spoor replay`.
 #[derive(Args)]
@@ -21,6 +21,9 @@ pub struct ReplayArgs {
     /// Most records per committed range.
     #[arg(long)]
     batch: Option<usize>,
+    /// Configuration file whose `[pipeline]` table is used (default ./spoor.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// Runs `spoor replay`. Stop a running `spoor pipeline` or `spoor up` on the same data first.
@@ -44,7 +47,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
         .context("progress bar template")?,
     );
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut config = PipelineConfig::default();
+    let mut config = RelayConfig::load(args.config.as_deref())
+        .context("loading the configuration")?
+        .pipeline;
     if let Some(b) = args.batch {
         config.max_batch_records = b;
     }

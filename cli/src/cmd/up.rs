@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use spoor_pipeline::Pipeline;
 use spoor_relay::Relay;
 use spoor_relay::config::RelayConfig;
 use spoor_relay::keys::ensure_keys;
@@ -24,7 +25,7 @@ pub struct UpArgs {
 }
 
 /// Loads the configuration, opens the relay and serves it.
-pub fn run(args: UpArgs, _with_pipeline: bool) -> anyhow::Result<()> {
+pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
     let mut config =
         RelayConfig::load(args.config.as_deref()).context("loading the configuration")?;
     if let Some(dir) = args.data_dir {
@@ -54,6 +55,16 @@ pub fn run(args: UpArgs, _with_pipeline: bool) -> anyhow::Result<()> {
             relay.repaired_bytes()
         );
     }
+    // The pipeline reads only what the relay has made durable, on a thread of its own.
+    let pipeline = if with_pipeline {
+        let mut pipeline_config = relay.state().config.pipeline.clone();
+        pipeline_config.durable_offset = Some(relay.durable_offset());
+        let pipeline = Pipeline::start(&data_dir, pipeline_config)
+            .with_context(|| format!("starting the pipeline in {}", data_dir.display()))?;
+        Some(pipeline)
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,7 +75,12 @@ pub fn run(args: UpArgs, _with_pipeline: bool) -> anyhow::Result<()> {
             .with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         println!(
-            "spoor relay listening on http://{local} (data in {})",
+            "spoor {} listening on http://{local} (data in {})",
+            if pipeline.is_some() {
+                "relay and pipeline"
+            } else {
+                "relay"
+            },
             data_dir.display()
         );
         Relay::serve(relay.router(), listener, shutdown_signal())
@@ -72,7 +88,16 @@ pub fn run(args: UpArgs, _with_pipeline: bool) -> anyhow::Result<()> {
             .context("serving")?;
         println!("shutting down");
         anyhow::Ok(())
-    })
+    })?;
+    if let Some(pipeline) = pipeline {
+        if let Some(e) = pipeline.last_error() {
+            eprintln!("the pipeline's last error: {e}");
+        }
+        pipeline
+            .stop()
+            .context("stopping the pipeline after its current range")?;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
