@@ -85,7 +85,12 @@ pub fn enrich(
     let received = info.received_at;
     // Skew correction: the client's clock is off by (sentAt - receivedAt).
     let mut event_time = match (&event.timestamp, &event.sent_at) {
-        (Some((_, ts)), Some((_, sent))) => *ts + (received - *sent),
+        // A correction past the calendar's range (a client clock at year 0, say) is no
+        // correction: the event keeps its receive time and says so.
+        (Some((_, ts)), Some((_, sent))) => ts.checked_add(received - *sent).unwrap_or_else(|| {
+            flags.push("skew_out_of_range".into());
+            received
+        }),
         (Some((_, ts)), None) => *ts,
         (None, _) => received,
     };
@@ -235,6 +240,23 @@ mod tests {
         assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
         assert_eq!(stored.context["ip"], "1.2.3.0");
         assert!(stored.flags.is_empty());
+    }
+
+    #[test]
+    fn a_correction_past_the_calendar_keeps_the_receive_time() {
+        let e = event(
+            r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"9999-12-31T23:59:59Z","sentAt":"0000-01-01T00:00:00Z"}"#,
+        );
+        let stored = enrich(
+            e,
+            &info(),
+            &EnrichConfig::default(),
+            &mut UaMemo::default(),
+            None,
+            Vec::new(),
+        );
+        assert_eq!(stored.event_time, stored.received_at);
+        assert_eq!(stored.flags, vec!["skew_out_of_range".to_string()]);
     }
 
     #[test]

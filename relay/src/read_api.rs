@@ -4,16 +4,19 @@
 //! Queries run on the blocking pool: they read Parquet and may take a while.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 use spoor_analytics::{
-    AnalyticsError, AttributionQuery, DataDir, ExperimentQuery, FunnelQuery, ParamError,
-    RetentionQuery,
+    AnalyticsError, AttributionQuery, DataDir, ExperimentQuery, ExportQuery, FunnelQuery,
+    ParamError, RetentionQuery,
 };
 
 use crate::error::ApiError;
@@ -137,4 +140,107 @@ pub fn bad_param(e: ParamError) -> ApiError {
     let mut error = ApiError::bad_request("invalid_parameter", e.to_string());
     error.details = Some(json!({ "parameter": e.param }));
     error
+}
+
+/// Bytes handed to the HTTP body at a time.
+const EXPORT_CHUNK: usize = 64 * 1024;
+
+/// Chunks in flight between the exporting thread and the connection: memory
+/// stays at `EXPORT_QUEUE` × [`EXPORT_CHUNK`] whatever the size of the export.
+const EXPORT_QUEUE: usize = 8;
+
+/// `POST /api/events/export`: the events of a time range (optionally of some
+/// names, matching property filters) as NDJSON, CSV or Parquet, streamed.
+///
+/// The query is the JSON body or, when the body is empty, the URL parameters.
+/// Errors found before the first byte are JSON answers; an error later aborts
+/// the body, so a client never takes a cut-off export for a whole one.
+pub async fn export(
+    State(state): State<Arc<RelayState>>,
+    headers: HeaderMap,
+    Query(params): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    state.keys.require_read(&headers)?;
+    let query = if body.iter().all(u8::is_ascii_whitespace) {
+        ExportQuery::from_params(&params)
+    } else {
+        let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_json",
+                format!("the export request is not JSON: {e}"),
+            )
+        })?;
+        ExportQuery::from_json(&value)
+    }
+    .map_err(bad_param)?;
+    let format = query.format;
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
+    let data = DataDir::new(&state.config.data_dir);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(EXPORT_CHUNK),
+        };
+        let written = spoor_analytics::export(&data, &query, &mut out, |_| {})
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|_| out.flush());
+        if let Err(e) = written {
+            // The client learns of it as a broken body; it may be gone already.
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, format.content_type())
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"spoor-export.{}\"",
+                format.extension()
+            ),
+        )
+        .body(Body::from_stream(stream))
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A `Write` that hands full chunks to the response body, waiting while the
+/// client is slow (backpressure) and failing once it has gone.
+struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(EXPORT_CHUNK),
+        ));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the client closed the export",
+            )
+        })
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= EXPORT_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }

@@ -151,6 +151,7 @@ impl Relay {
             .route("/api/analytics/attribution", get(read_api::attribution))
             .route("/api/analytics/experiment", get(read_api::experiment))
             .route("/api/analytics/realtime", get(read_api::realtime))
+            .route("/api/events/export", post(read_api::export))
             .route("/", get(admin::dashboard))
             .route("/healthz", get(admin::healthz))
             .route("/metrics", get(admin::metrics))
@@ -202,6 +203,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::POST, Method::OPTIONS])
+        .expose_headers([header::RETRY_AFTER])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,

@@ -46,7 +46,6 @@ fn seed_corpus_keeps_every_promise() {
 /// flagging the event. Over HTTP the connection drops without an answer, so
 /// the event is in neither log and an SDK retries it forever.
 #[test]
-#[ignore = "panics until relay/src/enrich.rs checks the skew correction for overflow"]
 fn skew_correction_past_year_9999_does_not_panic() {
     run(
         0x00,

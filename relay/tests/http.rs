@@ -220,6 +220,11 @@ fn beacon_style_text_plain_with_write_key_in_body() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    // A page's fetch can read Retry-After on a 429 only when it is exposed.
+    assert_eq!(
+        response.headers()["access-control-expose-headers"],
+        "retry-after"
+    );
     assert_eq!(relay.log()[0]["eventId"], "b1");
     let preflight = reqwest::blocking::Client::new()
         .request(reqwest::Method::OPTIONS, relay.url("/api/events/batch"))
