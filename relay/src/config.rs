@@ -29,6 +29,8 @@ pub struct RelayConfig {
     pub fsync: bool,
     /// The pipeline `spoor up` runs beside the relay (`[pipeline]`).
     pub pipeline: spoor_pipeline::PipelineConfig,
+    /// Named funnels for `?name=` queries (`[[funnels]]`), beside the built-in `checkout`.
+    pub funnels: Vec<spoor_analytics::FunnelConfig>,
 }
 
 impl Default for RelayConfig {
@@ -44,6 +46,7 @@ impl Default for RelayConfig {
             cors_origins: vec!["*".into()],
             fsync: true,
             pipeline: spoor_pipeline::PipelineConfig::default(),
+            funnels: Vec::new(),
         }
     }
 }
@@ -234,6 +237,12 @@ impl RelayConfig {
         }
     }
 
+    /// The built-in funnels plus the configured ones.
+    pub fn funnel_catalog(&self) -> Result<spoor_analytics::FunnelCatalog, ConfigError> {
+        spoor_analytics::FunnelCatalog::with_config(&self.funnels)
+            .map_err(|e| ConfigError::Invalid(format!("funnels: {e}")))
+    }
+
     /// Checks values that the types alone do not.
     pub fn check(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
@@ -247,6 +256,7 @@ impl RelayConfig {
                 "rate_limit.events_per_second and rate_limit.burst must be > 0".into(),
             ));
         }
+        self.funnel_catalog()?;
         for (i, s) in self.sources.iter().enumerate() {
             if s.write_key.len() < 8 || s.name.is_empty() {
                 return Err(ConfigError::Invalid(format!(

@@ -31,7 +31,11 @@ pub async fn funnel(
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     state.keys.require_read(&headers)?;
-    let query = FunnelQuery::from_params(&params).map_err(bad_param)?;
+    let catalog = state
+        .config
+        .funnel_catalog()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let query = FunnelQuery::from_params_with(&params, &catalog).map_err(bad_param)?;
     run(&state, move |data| spoor_analytics::funnel(data, &query)).await
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::{READ_KEY, TestRelay, WRITE_KEY};
 use serde_json::{Value, json};
+use spoor_analytics::FunnelConfig;
 use spoor_pipeline::{PipelineConfig, Runner};
 
 fn get(relay: &TestRelay, path: &str, key: Option<&str>) -> reqwest::blocking::Response {
@@ -37,9 +38,15 @@ fn bad_parameter(answer: reqwest::blocking::Response) -> String {
 }
 
 /// Two people view a product on 2026-03-02, one adds it to the cart; the
-/// pipeline processes the log into `raw/`.
+/// pipeline processes the log into `raw/`. A funnel `cart` is configured.
 fn relay_with_data() -> TestRelay {
-    let relay = TestRelay::start();
+    let relay = TestRelay::start_with(|config| {
+        config.funnels.push(FunnelConfig {
+            name: "cart".into(),
+            steps: vec!["view_product".into(), "add_to_cart".into()],
+            window: Some("1h".into()),
+        });
+    });
     let event = |id: &str, name: &str, person: &str, minute: u32, plan: &str| {
         json!({"eventId": id, "eventName": name, "anonymousId": person,
                "timestamp": format!("2026-03-02T10:{minute:02}:00.000Z"),
@@ -123,18 +130,21 @@ fn a_bad_parameter_is_a_400_that_names_it() {
 #[test]
 fn analytics_answer_from_the_pipeline_tables() {
     let relay = relay_with_data();
-    let funnel: Value = get(
-        &relay,
-        &format!("/api/analytics/funnel?steps=view_product,add_to_cart&window=1h&{RANGE}"),
-        Some(READ_KEY),
-    )
-    .json()
-    .unwrap();
-    let steps = funnel["steps"].as_array().unwrap();
-    assert_eq!(steps[0]["event"], "view_product");
-    assert_eq!(steps[0]["count"], 2);
-    assert_eq!(steps[1]["count"], 1);
-    assert_eq!(steps[1]["conversionRate"], 0.5);
+    for query in ["steps=view_product,add_to_cart&window=1h", "name=cart"] {
+        let funnel: Value = get(
+            &relay,
+            &format!("/api/analytics/funnel?{query}&{RANGE}"),
+            Some(READ_KEY),
+        )
+        .json()
+        .unwrap();
+        let steps = funnel["steps"].as_array().unwrap();
+        assert_eq!(steps[0]["event"], "view_product", "{query}");
+        assert_eq!(steps[0]["count"], 2, "{query}");
+        assert_eq!(steps[1]["count"], 1, "{query}");
+        assert_eq!(steps[1]["conversionRate"], 0.5, "{query}");
+        assert_eq!(funnel["windowSeconds"], 3600, "{query}");
+    }
 
     let retention = get(
         &relay,

@@ -16,6 +16,7 @@ use spoor_analytics::{
     AttributionQuery, AttributionReport, DataDir, ExperimentQuery, ExperimentReport, FunnelQuery,
     FunnelReport, ParamError, RetentionQuery, RetentionReport,
 };
+use spoor_relay::config::RelayConfig;
 
 /// Options every query takes.
 #[derive(Args)]
@@ -32,6 +33,9 @@ pub struct Common {
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Configuration file whose `[[funnels]]` name funnels (default ./spoor.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// The query to run.
@@ -141,7 +145,10 @@ pub fn run(command: QueryCommand) -> anyhow::Result<()> {
                     ("breakdown", breakdown),
                 ],
             );
-            let query = FunnelQuery::from_params(&params).map_err(flag_error)?;
+            let catalog = RelayConfig::load(common.config.as_deref())
+                .context("loading the configuration")?
+                .funnel_catalog()?;
+            let query = FunnelQuery::from_params_with(&params, &catalog).map_err(flag_error)?;
             let report =
                 spoor_analytics::funnel(&data(&common), &query).context("computing the funnel")?;
             print(&common, &report, funnel_table)
