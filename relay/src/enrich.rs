@@ -222,19 +222,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn skew_is_corrected_and_original_kept() {
-        let e = event(
-            r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","context":{"ip":"1.2.3.4"}}"#,
-        );
-        let stored = enrich(
+    /// Enriches `e` with the default configuration and [`info`].
+    fn enrich_default(e: IncomingEvent) -> StoredEvent {
+        enrich(
             e,
             &info(),
             &EnrichConfig::default(),
             &mut UaMemo::default(),
             None,
             Vec::new(),
+        )
+    }
+
+    #[test]
+    fn skew_is_corrected_and_original_kept() {
+        let e = event(
+            r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","context":{"ip":"1.2.3.4"}}"#,
         );
+        let stored = enrich_default(e);
         assert_eq!(stored.event_time, "2026-05-03T10:00:03.000Z");
         assert_eq!(stored.timestamp.as_deref(), Some("2026-05-03T10:00:00Z"));
         assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
@@ -247,14 +252,7 @@ mod tests {
         let e = event(
             r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"9999-12-31T23:59:59Z","sentAt":"0000-01-01T00:00:00Z"}"#,
         );
-        let stored = enrich(
-            e,
-            &info(),
-            &EnrichConfig::default(),
-            &mut UaMemo::default(),
-            None,
-            Vec::new(),
-        );
+        let stored = enrich_default(e);
         assert_eq!(stored.event_time, stored.received_at);
         assert_eq!(stored.flags, vec!["skew_out_of_range".to_string()]);
     }
@@ -264,14 +262,7 @@ mod tests {
         let e = event(
             r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-04T10:00:00Z"}"#,
         );
-        let stored = enrich(
-            e,
-            &info(),
-            &EnrichConfig::default(),
-            &mut UaMemo::default(),
-            None,
-            Vec::new(),
-        );
+        let stored = enrich_default(e);
         assert_eq!(stored.flags, vec!["future_timestamp".to_string()]);
         assert_eq!(stored.event_time, stored.received_at);
         assert_eq!(stored.timestamp.as_deref(), Some("2026-05-04T10:00:00Z"));

@@ -30,13 +30,13 @@ pub async fn funnel(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    state.keys.require_read(&headers)?;
+    // Configured funnels were checked when the configuration was loaded.
     let catalog = state
         .config
         .funnel_catalog()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let query = FunnelQuery::from_params_with(&params, &catalog).map_err(bad_param)?;
-    run(&state, move |data| spoor_analytics::funnel(data, &query)).await
+    let query = FunnelQuery::from_params_with(&params, &catalog);
+    answer(&state, &headers, query, spoor_analytics::funnel).await
 }
 
 /// `GET /api/analytics/retention`.
@@ -45,9 +45,8 @@ pub async fn retention(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    state.keys.require_read(&headers)?;
-    let query = RetentionQuery::from_params(&params).map_err(bad_param)?;
-    run(&state, move |data| spoor_analytics::retention(data, &query)).await
+    let query = RetentionQuery::from_params(&params);
+    answer(&state, &headers, query, spoor_analytics::retention).await
 }
 
 /// `GET /api/analytics/attribution`.
@@ -56,12 +55,8 @@ pub async fn attribution(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    state.keys.require_read(&headers)?;
-    let query = AttributionQuery::from_params(&params).map_err(bad_param)?;
-    run(&state, move |data| {
-        spoor_analytics::attribution(data, &query)
-    })
-    .await
+    let query = AttributionQuery::from_params(&params);
+    answer(&state, &headers, query, spoor_analytics::attribution).await
 }
 
 /// `GET /api/analytics/experiment?name=...`.
@@ -70,12 +65,25 @@ pub async fn experiment(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    state.keys.require_read(&headers)?;
-    let query = ExperimentQuery::from_params(&params).map_err(bad_param)?;
-    run(&state, move |data| {
-        spoor_analytics::experiment(data, &query)
-    })
-    .await
+    let query = ExperimentQuery::from_params(&params);
+    answer(&state, &headers, query, spoor_analytics::experiment).await
+}
+
+/// The read key first (401/403 before any 400), then the parsed query (a bad
+/// parameter is a 400 naming it), then `compute` on the blocking pool.
+async fn answer<Q, T>(
+    state: &RelayState,
+    headers: &HeaderMap,
+    query: Result<Q, ParamError>,
+    compute: fn(&DataDir, &Q) -> Result<T, AnalyticsError>,
+) -> Result<Json<Value>, ApiError>
+where
+    Q: Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    state.keys.require_read(headers)?;
+    let query = query.map_err(bad_param)?;
+    run(state, move |data| compute(data, &query)).await
 }
 
 /// `GET /api/analytics/realtime?minutes=60`: per-minute counts by event and
