@@ -69,6 +69,17 @@ async fn demo_traffic_reaches_the_log() {
     );
     let dead = read(&dir.path().join("dead-letter"));
     assert_eq!(dead.len(), plan.invalid.len());
+    // One SDK client speaks for every simulated person: no event carries
+    // another person's userId (anon-00012 is only ever user-00012).
+    for e in &log {
+        if let (Some(user), Some(anon)) = (e["userId"].as_str(), e["anonymousId"].as_str()) {
+            assert_eq!(
+                user.trim_start_matches("user-"),
+                anon.trim_start_matches("anon-"),
+                "{e}"
+            );
+        }
+    }
     // Event times are when things happened, not when the demo ran.
     assert!(
         log.iter()

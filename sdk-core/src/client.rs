@@ -221,13 +221,21 @@ impl<S: Storage> Client<S> {
 
         let event_id = uuid_v7(now, &mut self.rng).to_string();
         let timestamp = options.timestamp.unwrap_or(now).to_rfc3339();
-        let session_start = self.sessions.touch(now, &mut self.rng).1;
-        self.session_dirty = true;
+        // The client's session is this device's; a call about another user
+        // (a backend's) gets none and leaves it alone. The pipeline
+        // sessionizes every person from event times either way.
+        let (session_id, session_start) = if options.names_user() {
+            ("", false)
+        } else {
+            let start = self.sessions.touch(now, &mut self.rng).1;
+            self.session_dirty = true;
+            (self.sessions.current_id().unwrap_or_default(), start)
+        };
         let context = EventContext {
             host: &self.config.context,
             event: &options.context,
             library: &self.config.library,
-            session_id: self.sessions.current_id().unwrap_or_default(),
+            session_id,
             session_start,
             category: &category,
         };
@@ -262,7 +270,22 @@ impl<S: Storage> Client<S> {
     }
 
     /// Updates userId for identify and alias; returns alias's previousId.
+    ///
+    /// A call that names its own user (`options.user_id`/`anonymous_id`, a
+    /// backend speaking for many users) is about that user only: it neither
+    /// changes the client's identity nor borrows from it.
     fn apply_identity(&mut self, message: &Message) -> Option<String> {
+        let options = message.options();
+        if options.names_user() {
+            return match message {
+                Message::Alias(alias) => alias
+                    .previous_id
+                    .clone()
+                    .or_else(|| options.user_id.clone())
+                    .or_else(|| options.anonymous_id.clone()),
+                _ => None,
+            };
+        }
         let (new_user, previous) = match message {
             Message::Identify(Identify {
                 user_id: Some(user_id),
@@ -296,20 +319,21 @@ impl<S: Storage> Client<S> {
     ) -> String {
         let empty = Properties::new();
         let options = message.options();
+        // The event's identity: what the call names, else the client's own.
+        let (user_id, anonymous_id) = if options.names_user() {
+            (options.user_id.as_deref(), options.anonymous_id.as_deref())
+        } else {
+            (
+                self.identity.user_id.as_deref(),
+                Some(self.identity.anonymous_id.as_str()),
+            )
+        };
         let mut event = WireEvent {
             event_id,
             event_type: EventType::Track,
             event_name: None,
-            user_id: options
-                .user_id
-                .as_deref()
-                .or(self.identity.user_id.as_deref()),
-            anonymous_id: Some(
-                options
-                    .anonymous_id
-                    .as_deref()
-                    .unwrap_or(&self.identity.anonymous_id),
-            ),
+            user_id,
+            anonymous_id,
             previous_id,
             group_id: None,
             timestamp,
@@ -325,6 +349,9 @@ impl<S: Storage> Client<S> {
             Message::Identify(m) => {
                 event.event_type = EventType::Identify;
                 event.traits = &m.traits;
+                if m.user_id.is_some() {
+                    event.user_id = m.user_id.as_deref();
+                }
             }
             Message::Page(m) => {
                 event.event_type = EventType::Page;
@@ -341,7 +368,10 @@ impl<S: Storage> Client<S> {
                 event.group_id = Some(&m.group_id);
                 event.traits = &m.traits;
             }
-            Message::Alias(_) => event.event_type = EventType::Alias,
+            Message::Alias(m) => {
+                event.event_type = EventType::Alias;
+                event.user_id = Some(&m.user_id);
+            }
         }
         event.to_json()
     }

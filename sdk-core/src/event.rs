@@ -99,7 +99,9 @@ impl Serialize for EventContext<'_> {
                 version: &self.library.version,
             },
         )?;
-        map.serialize_entry("sessionId", self.session_id)?;
+        if !self.session_id.is_empty() {
+            map.serialize_entry("sessionId", self.session_id)?;
+        }
         if self.session_start {
             map.serialize_entry("sessionStart", &true)?;
         }

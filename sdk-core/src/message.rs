@@ -24,6 +24,15 @@ pub struct EventOptions {
     pub anonymous_id: Option<String>,
 }
 
+impl EventOptions {
+    /// Whether the call names its own user (`user_id` or `anonymous_id`): then
+    /// the event carries exactly those ids, never the client's, and an
+    /// identify or alias leaves the client's identity alone.
+    pub fn names_user(&self) -> bool {
+        self.user_id.is_some() || self.anonymous_id.is_some()
+    }
+}
+
 /// A named user action.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Track {

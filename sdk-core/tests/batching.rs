@@ -232,6 +232,59 @@ fn per_event_identity_overrides_leave_the_client_alone() {
     assert_eq!(c.user_id(), None);
 }
 
+/// A backend speaking for many users through one client: each event carries
+/// exactly the ids its call names, an identify for one user does not leak into
+/// another user's events, and the client's own identity stays untouched.
+#[test]
+fn calls_that_name_their_user_neither_borrow_nor_change_the_clients_identity() {
+    use spoor_core::{Alias, EventOptions, Identify};
+    let mut c = client(granted_config());
+    let own_anon = c.anonymous_id().to_string();
+    let named = |anon: &str| EventOptions {
+        anonymous_id: Some(anon.into()),
+        ..EventOptions::default()
+    };
+    c.identify(
+        Identify {
+            user_id: Some("user-1".into()),
+            options: named("anon-1"),
+            ..Identify::default()
+        },
+        T0,
+    )
+    .unwrap();
+    let mut other = Track::new("add_to_cart");
+    other.options = named("anon-2");
+    c.track(other, T0).unwrap();
+    c.alias(
+        Alias {
+            user_id: "user-3".into(),
+            previous_id: None,
+            options: named("anon-3"),
+        },
+        T0,
+    )
+    .unwrap();
+    c.track(Track::new("heartbeat"), T0).unwrap();
+    c.flush(T0);
+    let e = events(&c.poll_transmit(T0).unwrap().unwrap());
+    assert_eq!(e[0]["type"], "identify");
+    assert_eq!(e[0]["userId"], "user-1");
+    assert_eq!(e[0]["anonymousId"], "anon-1");
+    assert!(e[1].get("userId").is_none(), "user-1 leaked: {}", e[1]);
+    assert!(
+        e[1]["context"].get("sessionId").is_none(),
+        "the client's session is its own device's"
+    );
+    assert_eq!(e[1]["anonymousId"], "anon-2");
+    assert_eq!(e[2]["userId"], "user-3");
+    assert_eq!(e[2]["previousId"], "anon-3");
+    assert!(e[3].get("userId").is_none());
+    assert_eq!(e[3]["anonymousId"], own_anon.as_str());
+    assert!(e[3]["context"]["sessionId"].is_string());
+    assert_eq!(c.user_id(), None);
+}
+
 #[test]
 fn invalid_calls_are_refused() {
     use spoor_core::{Error, Screen};
