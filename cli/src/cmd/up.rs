@@ -10,6 +10,15 @@ use spoor_relay::Relay;
 use spoor_relay::config::RelayConfig;
 use spoor_relay::keys::ensure_keys;
 
+/// Prints a line to standard output, ignoring a closed or full stdout: a
+/// relay whose terminal went away keeps serving and still shuts down cleanly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Arguments of `spoor up` and `spoor relay`.
 #[derive(Args)]
 pub struct UpArgs {
@@ -35,22 +44,22 @@ pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
         config.listen = listen;
     }
     if let Some(keys) = ensure_keys(&mut config).context("setting up keys")? {
-        println!(
+        say!(
             "generated keys (stored in {}):",
             config.data_dir.join("keys.toml").display()
         );
         if config.sources.iter().any(|s| s.write_key == keys.write_key) {
-            println!("  write key: {}", keys.write_key);
+            say!("  write key: {}", keys.write_key);
         }
         if config.read_key.as_deref() == Some(keys.read_key.as_str()) {
-            println!("  read key:  {}", keys.read_key);
+            say!("  read key:  {}", keys.read_key);
         }
     }
     let listen = config.listen;
     let data_dir = config.data_dir.clone();
     let relay = Relay::open(config).context("starting the relay")?;
     if relay.repaired_bytes() > 0 {
-        println!(
+        say!(
             "recovered the log: cut {} bytes of torn tail",
             relay.repaired_bytes()
         );
@@ -74,7 +83,7 @@ pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
-        println!(
+        say!(
             "spoor {} listening on http://{local} (data in {})",
             if pipeline.is_some() {
                 "relay and pipeline"
@@ -86,12 +95,12 @@ pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
         Relay::serve(relay.router(), listener, shutdown_signal())
             .await
             .context("serving")?;
-        println!("shutting down");
+        say!("shutting down");
         anyhow::Ok(())
     })?;
     if let Some(pipeline) = pipeline {
         if let Some(e) = pipeline.last_error() {
-            eprintln!("the pipeline's last error: {e}");
+            say!("the pipeline's last error: {e}");
         }
         pipeline
             .stop()
