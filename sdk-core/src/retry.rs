@@ -11,9 +11,6 @@
 
 use core::time::Duration;
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
-
 use crate::rng::Rng;
 use crate::time::Timestamp;
 
@@ -79,9 +76,7 @@ pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let date = OffsetDateTime::parse(value, &Rfc2822).ok()?;
-    let millis = u64::try_from(date.unix_timestamp_nanos() / 1_000_000).ok()?;
-    Some(Timestamp::from_millis(millis).saturating_since(now))
+    Some(Timestamp::from_http_date(value)?.saturating_since(now))
 }
 
 /// The longest wait after `failures` consecutive failures: `min(cap, base * 2^(failures-1))`.

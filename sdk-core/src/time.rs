@@ -68,6 +68,142 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Parses an HTTP date (RFC 9110 §5.6.7) as a Retry-After header carries
+    /// it: the preferred IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, the
+    /// obsolete RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime
+    /// `Sun Nov  6 08:49:37 1994` forms, and RFC 5322 dates with a numeric zone
+    /// (`+0200`). A date before 1970 is [`Timestamp::EPOCH`]; anything else is `None`.
+    ///
+    /// Written by hand so the core needs no date library (it was a visible
+    /// share of the browser SDK's WASM); a test checks it against the `time` crate.
+    pub fn from_http_date(text: &str) -> Option<Timestamp> {
+        let mut tokens: Vec<&str> = text
+            .split([' ', ','])
+            .filter(|t| !t.is_empty())
+            .collect();
+        if tokens.first().is_some_and(|t| is_weekday(t)) {
+            tokens.remove(0);
+        }
+        let (year, month, day, clock, zone) = match tokens.as_slice() {
+            // RFC 850: 06-Nov-94 08:49:37 GMT
+            [date, clock, zone] => {
+                let mut parts = date.split('-');
+                let day = parts.next()?;
+                let month = parts.next()?;
+                let year = parts.next()?;
+                if parts.next().is_some() {
+                    return None;
+                }
+                (year, month, day, *clock, *zone)
+            }
+            // asctime: Nov 6 08:49:37 1994 (always GMT)
+            [month, day, clock, year] if month_number(month).is_some() => {
+                (*year, *month, *day, *clock, "GMT")
+            }
+            // IMF-fixdate and RFC 5322: 06 Nov 1994 08:49:37 GMT
+            [day, month, year, clock, zone] => (*year, *month, *day, *clock, *zone),
+            _ => return None,
+        };
+        let year = match (year.len(), number(year)?) {
+            (2, y) if y < 50 => 2000 + y,
+            (2 | 3, y) => 1900 + y,
+            (4, y) => y,
+            _ => return None,
+        };
+        let month = month_number(month)?;
+        let day = number(day).filter(|d| (1..=days_in_month(year, month)).contains(d))?;
+        let mut clock = clock.split(':');
+        let hour = number(clock.next()?).filter(|h| *h < 24)?;
+        let minute = number(clock.next()?).filter(|m| *m < 60)?;
+        // A leap second (60) is read as the second before it.
+        let second = match clock.next() {
+            Some(s) => number(s).filter(|s| *s <= 60)?.min(59),
+            None => 0,
+        };
+        if clock.next().is_some() {
+            return None;
+        }
+        let offset = zone_offset_secs(zone)?;
+        let days = days_from_civil(year, month, day);
+        let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset;
+        Some(Timestamp(u64::try_from(secs).unwrap_or(0).saturating_mul(1_000)))
+    }
+}
+
+/// A string of 1 to 4 ASCII digits as a number.
+fn number(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+fn month_number(text: &str) -> Option<i64> {
+    let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(text))?;
+    i64::try_from(index).ok().map(|i| i + 1)
+}
+
+fn is_weekday(text: &str) -> bool {
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let lower = text.to_ascii_lowercase();
+    DAYS.iter()
+        .any(|d| lower == *d || (lower.len() == 3 && d.starts_with(lower.as_str())))
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Seconds east of UTC: `GMT`, `UT`, `UTC`, `Z` or `±hhmm`.
+fn zone_offset_secs(zone: &str) -> Option<i64> {
+    if ["gmt", "ut", "utc", "z"]
+        .iter()
+        .any(|z| z.eq_ignore_ascii_case(zone))
+    {
+        return Some(0);
+    }
+    let (sign, digits) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    if digits.len() != 4 {
+        return None;
+    }
+    let hhmm = number(digits)?;
+    let (hours, minutes) = (hhmm / 100, hhmm % 100);
+    (minutes < 60).then_some(sign * (hours * 3_600 + minutes * 60))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
@@ -103,6 +239,64 @@ mod tests {
             Timestamp::from_millis(1_777_802_400_123).to_rfc3339(),
             "2026-05-03T10:00:00.123Z"
         );
+    }
+
+    #[test]
+    fn parses_the_three_http_date_forms() {
+        // RFC 9110's example instant in each form.
+        let expected = Some(Timestamp::from_millis(784_111_777_000));
+        for text in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 10:49:37 +0200",
+            "sun, 06 nov 1994 08:49:37 utc",
+        ] {
+            assert_eq!(Timestamp::from_http_date(text), expected, "{text}");
+        }
+        assert_eq!(
+            Timestamp::from_http_date("Thu, 01 Jan 1960 00:00:00 GMT"),
+            Some(Timestamp::EPOCH)
+        );
+        for bad in [
+            "",
+            "soon",
+            "Sun, 30 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 CEST",
+            "Sun, 06 Nov 1994 08:49:37",
+            "Sun, 06 Nov 19945 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37:01 GMT",
+            "Sun, -6 Nov 1994 08:49:37 GMT",
+            "06-Nov 08:49:37 GMT",
+        ] {
+            assert_eq!(Timestamp::from_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reads_http_dates_as_the_time_crate_writes_them() {
+        use time::OffsetDateTime;
+        use time::format_description::well_known::Rfc2822;
+        let mut rng = crate::rng::Rng::from_seed([3; 32]);
+        let last = 253_402_300_799; // 9999-12-31T23:59:59Z
+        for secs in (0..20_000).map(|_| rng.up_to(last)).chain([0, last]) {
+            let t = OffsetDateTime::from_unix_timestamp(secs as i64).unwrap();
+            let text = t.format(&Rfc2822).unwrap();
+            assert_eq!(
+                Timestamp::from_http_date(&text),
+                Some(Timestamp::from_millis(secs * 1_000)),
+                "{text}"
+            );
+            let imf = text.replace("+0000", "GMT");
+            assert_eq!(
+                Timestamp::from_http_date(&imf),
+                Some(Timestamp::from_millis(secs * 1_000)),
+                "{imf}"
+            );
+        }
     }
 
     #[test]
