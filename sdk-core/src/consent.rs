@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::config::ConsentMode;
 
@@ -22,10 +22,27 @@ pub enum ConsentState {
     Denied,
 }
 
-/// The persisted form of a decision (meta key [`ConsentGate::META_KEY`]).
-#[derive(Debug, Serialize, Deserialize)]
+/// The persisted form of a decision (meta key [`ConsentGate::META_KEY`]):
+/// `{"granted": [categories]}`.
+#[derive(Debug, Serialize)]
 struct Decision {
     granted: BTreeSet<String>,
+}
+
+impl Decision {
+    /// Reads the persisted form through `serde_json::Value` rather than a
+    /// derived `Deserialize`, whose error messages would link float
+    /// formatting into the browser SDK's WASM.
+    fn parse(text: &str) -> Option<Decision> {
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let granted = value
+            .get("granted")?
+            .as_array()?
+            .iter()
+            .map(|c| c.as_str().map(String::from))
+            .collect::<Option<BTreeSet<String>>>()?;
+        Some(Decision { granted })
+    }
 }
 
 /// Decides per category, from the mode and the user's latest decision.
@@ -41,9 +58,7 @@ impl ConsentGate {
 
     /// A gate from the mode and a persisted decision, if any (an unreadable one counts as none).
     pub fn new(mode: ConsentMode, persisted: Option<&str>) -> Self {
-        let granted = persisted
-            .and_then(|s| serde_json::from_str::<Decision>(s).ok())
-            .map(|d| d.granted);
+        let granted = persisted.and_then(Decision::parse).map(|d| d.granted);
         ConsentGate { mode, granted }
     }
 

@@ -3,18 +3,31 @@
 
 use core::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::ids::uuid_v7;
 use crate::rng::Rng;
 use crate::time::Timestamp;
 
-/// The current session, as persisted (meta key [`Sessions::META_KEY`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The current session, as persisted (meta key [`Sessions::META_KEY`]):
+/// `{"id": ..., "lastActivity": epoch ms}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Session {
     id: String,
     last_activity: u64,
+}
+
+impl Session {
+    /// Reads the persisted form through `serde_json::Value` (see
+    /// `consent::Decision::parse` for why not a derived `Deserialize`).
+    fn parse(text: &str) -> Option<Session> {
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        Some(Session {
+            id: value.get("id")?.as_str()?.to_string(),
+            last_activity: value.get("lastActivity")?.as_u64()?,
+        })
+    }
 }
 
 /// Tracks the current session and rotates it after `timeout` of inactivity.
@@ -30,7 +43,7 @@ impl Sessions {
 
     /// Session tracking with a persisted session, if any.
     pub fn new(timeout: Duration, persisted: Option<&str>) -> Self {
-        let current = persisted.and_then(|s| serde_json::from_str(s).ok());
+        let current = persisted.and_then(Session::parse);
         Sessions { timeout, current }
     }
 

@@ -78,10 +78,7 @@ impl Timestamp {
     /// Written by hand so the core needs no date library (it was a visible
     /// share of the browser SDK's WASM); a test checks it against the `time` crate.
     pub fn from_http_date(text: &str) -> Option<Timestamp> {
-        let mut tokens: Vec<&str> = text
-            .split([' ', ','])
-            .filter(|t| !t.is_empty())
-            .collect();
+        let mut tokens: Vec<&str> = text.split([' ', ',']).filter(|t| !t.is_empty()).collect();
         if tokens.first().is_some_and(|t| is_weekday(t)) {
             tokens.remove(0);
         }
@@ -127,7 +124,9 @@ impl Timestamp {
         let offset = zone_offset_secs(zone)?;
         let days = days_from_civil(year, month, day);
         let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset;
-        Some(Timestamp(u64::try_from(secs).unwrap_or(0).saturating_mul(1_000)))
+        Some(Timestamp(
+            u64::try_from(secs).unwrap_or(0).saturating_mul(1_000),
+        ))
     }
 }
 
