@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-wasm_bindgen_version=0.2.130 # must equal the `wasm-bindgen = "=X"` pin in Cargo.toml
+# The CLI must be exactly the wasm-bindgen version in Cargo.lock (pinned `=X` in Cargo.toml).
+wasm_bindgen_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+[ -n "$wasm_bindgen_version" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; }
 
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "wasm32-unknown-unknown: present"
