@@ -99,7 +99,7 @@ TOML
 relay_pid=$!
 endpoint=
 for _ in $(seq 1 300); do
-  endpoint=$(sed -n 's/^spoor relay listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$work/relay.log")
+  endpoint=$(sed -n 's/^spoor .*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$work/relay.log")
   [ -n "$endpoint" ] && break
   kill -0 "$relay_pid" 2>/dev/null || { cat "$work/relay.log"; echo "the relay exited" >&2; exit 1; }
   sleep 0.1
