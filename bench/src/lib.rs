@@ -19,6 +19,7 @@
 //!     nginx: spoor_bench::nginx::Nginx::locate(),
 //!     data_parent: None,
 //!     threads: 2,
+//!     only: None,
 //! })?;
 //! println!("{}", spoor_bench::report::markdown(&report));
 //! # Ok::<(), spoor_bench::relay::BenchError>(())

@@ -38,6 +38,17 @@ pub struct RelayBenchOptions {
     pub data_parent: Option<PathBuf>,
     /// Worker threads of the relay's runtime and of the generator's (each).
     pub threads: usize,
+    /// Run only this workload (both when `None`), e.g. to profile one of them.
+    pub only: Option<Workload>,
+}
+
+/// One of the two workloads the benchmark runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// One event per request on `POST /api/events`.
+    Single,
+    /// `batch_size` events per request on `POST /api/events/batch`.
+    Batch,
 }
 
 /// One measured target and workload.
@@ -102,6 +113,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
 
     let client = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(options.threads)
+        .thread_name("bench-load")
         .enable_all()
         .build()?;
     let now = format_time(OffsetDateTime::now_utc());
@@ -126,41 +138,46 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         duration: options.duration,
     };
     let batch_workload = format!("batch of {} events", options.batch_size);
+    let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
     let mut plan = Vec::new();
-    if let Some(nginx) = &nginx {
+    if wanted(Workload::Single) {
+        if let Some(nginx) = &nginx {
+            plan.push((
+                "nginx 204",
+                "single event".to_string(),
+                spec(nginx.addr(), "/api/events", &singles, 1),
+            ));
+        }
         plan.push((
-            "nginx 204",
+            "relay",
             "single event".to_string(),
-            spec(nginx.addr(), "/api/events", &singles, 1),
+            spec(server.addr, "/api/events", &singles, 1),
         ));
     }
-    plan.push((
-        "relay",
-        "single event".to_string(),
-        spec(server.addr, "/api/events", &singles, 1),
-    ));
-    if let Some(nginx) = &nginx {
+    if wanted(Workload::Batch) {
+        if let Some(nginx) = &nginx {
+            plan.push((
+                "nginx 204",
+                batch_workload.clone(),
+                spec(
+                    nginx.addr(),
+                    "/api/events/batch",
+                    &batches,
+                    options.batch_size,
+                ),
+            ));
+        }
         plan.push((
-            "nginx 204",
-            batch_workload.clone(),
+            "relay",
+            batch_workload,
             spec(
-                nginx.addr(),
+                server.addr,
                 "/api/events/batch",
                 &batches,
                 options.batch_size,
             ),
         ));
     }
-    plan.push((
-        "relay",
-        batch_workload,
-        spec(
-            server.addr,
-            "/api/events/batch",
-            &batches,
-            options.batch_size,
-        ),
-    ));
 
     let mut scenarios = Vec::new();
     let mut acknowledged_events = 0;
@@ -248,6 +265,7 @@ impl RelayServer {
     fn start(relay: Relay, threads: usize) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .thread_name("bench-relay")
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
@@ -288,6 +306,7 @@ mod tests {
             nginx: None,
             data_parent: None,
             threads: 2,
+            only: None,
         };
         let report = run(&options).unwrap();
         assert_eq!(report.scenarios.len(), 2);

@@ -52,10 +52,33 @@ pub fn format_time(t: OffsetDateTime) -> String {
 }
 
 /// Remembers the last user agent parsed: the events of one request nearly
-/// always share it, and parsing is the costliest part of enrichment.
+/// always share it, and parsing is the costliest part of enrichment. Behind
+/// it, each thread keeps the last few user agents it parsed (most requests
+/// of a busy relay come from a handful of browsers), so single-event
+/// requests do not parse the same string again.
 #[derive(Debug, Default)]
 pub struct UaMemo {
     last: Option<(String, Option<Value>)>,
+}
+
+/// User agents remembered per thread.
+const UA_CACHE_ENTRIES: usize = 32;
+/// Longer user agents are parsed every time rather than kept.
+const UA_CACHE_MAX_LEN: usize = 512;
+
+/// Recently parsed user agents of one thread, replaced round-robin.
+struct UaCache {
+    entries: Vec<(String, Option<Value>)>,
+    next: usize,
+}
+
+thread_local! {
+    static UA_CACHE: std::cell::RefCell<UaCache> = const {
+        std::cell::RefCell::new(UaCache {
+            entries: Vec::new(),
+            next: 0,
+        })
+    };
 }
 
 impl UaMemo {
@@ -64,12 +87,42 @@ impl UaMemo {
         match &self.last {
             Some((seen, parsed)) if seen == ua => parsed.clone(),
             _ => {
-                let parsed = parse_user_agent(ua);
+                let parsed = cached_user_agent(ua);
                 self.last = Some((ua.to_string(), parsed.clone()));
                 parsed
             }
         }
     }
+}
+
+/// [`parse_user_agent`] through this thread's small cache.
+fn cached_user_agent(ua: &str) -> Option<Value> {
+    if ua.len() > UA_CACHE_MAX_LEN {
+        return parse_user_agent(ua);
+    }
+    let hit = UA_CACHE.with(|cache| {
+        let cache = cache.borrow();
+        cache
+            .entries
+            .iter()
+            .find(|(seen, _)| seen == ua)
+            .map(|(_, parsed)| parsed.clone())
+    });
+    if let Some(parsed) = hit {
+        return parsed;
+    }
+    let parsed = parse_user_agent(ua);
+    UA_CACHE.with(|cache| {
+        let cache = &mut *cache.borrow_mut();
+        let entry = (ua.to_string(), parsed.clone());
+        if cache.entries.len() < UA_CACHE_ENTRIES {
+            cache.entries.push(entry);
+        } else if let Some(slot) = cache.entries.get_mut(cache.next) {
+            *slot = entry;
+            cache.next = (cache.next + 1) % UA_CACHE_ENTRIES;
+        }
+    });
+    parsed
 }
 
 /// Builds the stored event: server fields, corrected time, context enrichment.
@@ -297,6 +350,23 @@ mod tests {
         let parsed = parse_user_agent(ua).unwrap();
         assert_eq!(parsed["browser"], "Chrome");
         assert_eq!(parsed["device"], "pc");
+    }
+
+    #[test]
+    fn user_agents_are_cached_per_thread_with_the_same_answer() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        for _ in 0..3 {
+            for ua in [chrome, firefox, "curl/8.0"] {
+                assert_eq!(UaMemo::default().parse(ua), parse_user_agent(ua));
+            }
+        }
+        // More distinct agents than the cache holds still parse right.
+        for i in 0..(2 * UA_CACHE_ENTRIES) {
+            let ua = format!("{firefox} x{i}");
+            assert_eq!(cached_user_agent(&ua), parse_user_agent(&ua));
+        }
+        assert_eq!(cached_user_agent(chrome), parse_user_agent(chrome));
     }
 
     #[test]

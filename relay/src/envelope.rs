@@ -64,10 +64,18 @@ pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
                     "the body must be a JSON object (one event)",
                 ));
             }
-            let fields: SingleFields = serde_json::from_str(raw.get()).map_err(wrong_field)?;
+            // A body without the bytes `writeKey` (and no escape that could
+            // spell them) has no such field: skip a second parse of the event.
+            let text = raw.get();
+            let write_key = if text.contains("writeKey") || text.contains('\\') {
+                let fields: SingleFields = serde_json::from_str(text).map_err(wrong_field)?;
+                fields.write_key
+            } else {
+                None
+            };
             Ok(Envelope {
                 events: vec![raw],
-                write_key: fields.write_key,
+                write_key,
                 sent_at: None,
                 dropped: 0,
             })
@@ -122,6 +130,23 @@ mod tests {
         assert_eq!(e.events[1].get(), r#"{"b":[2]}"#);
         assert_eq!(e.write_key.as_deref(), Some("k"));
         assert_eq!(e.dropped, 3);
+    }
+
+    #[test]
+    fn single_envelope_write_key() {
+        let plain = parse(br#"{"eventId":"1","writeKey":"k"}"#, Shape::Single).unwrap();
+        assert_eq!(plain.write_key.as_deref(), Some("k"));
+        let escaped = parse(br#"{"eventId":"1","write\u004bey":"k"}"#, Shape::Single).unwrap();
+        assert_eq!(escaped.write_key.as_deref(), Some("k"));
+        let none = parse(br#"{"eventId":"1","x":"a\"b"}"#, Shape::Single).unwrap();
+        assert_eq!(none.write_key, None);
+        let without = parse(br#" {"eventId":"1"} "#, Shape::Single).unwrap();
+        assert_eq!(without.write_key, None);
+        assert_eq!(without.events[0].get(), r#"{"eventId":"1"}"#);
+        assert_eq!(
+            parse(br#"{"writeKey":5}"#, Shape::Single).unwrap_err().code,
+            "invalid_body"
+        );
     }
 
     #[test]

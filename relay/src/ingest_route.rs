@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use spoor_log::event::EventType;
@@ -201,6 +201,17 @@ async fn ingest(
             message,
             json!({ "rejected": processed.rejected }),
         ));
+    }
+    if processed.rejected.is_empty() {
+        // The common answer, written directly: the same bytes `Json(json!(...))` makes.
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            format!("{{\"accepted\":{accepted},\"rejected\":[]}}"),
+        )
+            .into_response());
     }
     Ok(Json(json!({ "accepted": accepted, "rejected": processed.rejected })).into_response())
 }

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, header};
 use axum::routing::{MethodRouter, get, post};
 use spoor_log::event::EventType;
 use spoor_log::{EventLog, GroupCommit, LogError, LogOptions};
@@ -189,8 +188,11 @@ fn ingest(route: IngestRoute) -> MethodRouter<Arc<RelayState>> {
     post(
         move |State(state): State<Arc<RelayState>>,
               ConnectInfo(peer): ConnectInfo<SocketAddr>,
-              headers: HeaderMap,
-              body: Body| handle(state, route, peer, headers, body),
+              request: Request| {
+            // Take the headers out of the request instead of cloning them.
+            let (parts, body) = request.into_parts();
+            handle(state, route, peer, parts.headers, body)
+        },
     )
 }
 

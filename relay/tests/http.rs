@@ -34,7 +34,13 @@ fn seed_example_is_accepted_and_logged_with_received_at() {
     let response = relay.post("/api/events", SEED);
     assert_eq!(response.status(), 200);
     assert_eq!(
-        response.json::<Value>().unwrap(),
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let text = response.text().unwrap();
+    assert_eq!(text, r#"{"accepted":1,"rejected":[]}"#);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
         json!({"accepted": 1, "rejected": []})
     );
     let log = relay.log();

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use spoor_bench::nginx::Nginx;
-use spoor_bench::relay::{RelayBenchOptions, batch_body};
+use spoor_bench::relay::{RelayBenchOptions, Workload, batch_body};
 use spoor_bench::{relay, report, stages};
 
 /// `spoor bench ...`
@@ -47,6 +47,9 @@ pub struct RelayArgs {
     /// Where the relay's temporary data directory is made (default: the OS temp dir).
     #[arg(long)]
     data_parent: Option<PathBuf>,
+    /// Run only single events or only batches (default: both).
+    #[arg(long, value_parser = ["single", "batch"])]
+    only: Option<String>,
 }
 
 /// Runs a `spoor bench` command.
@@ -73,6 +76,10 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
         nginx,
         data_parent: args.data_parent,
         threads: args.threads,
+        only: args.only.as_deref().map(|w| match w {
+            "single" => Workload::Single,
+            _ => Workload::Batch,
+        }),
     };
     let sample = batch_body("stages", args.batch_size, "2026-05-03T10:00:00.000Z");
     let times = stages::measure(&sample, 200)
