@@ -65,7 +65,7 @@ pub async fn handle(
     headers: HeaderMap,
     raw: Body,
 ) -> Response {
-    let result = ingest(&state, route, peer, &headers, raw).await;
+    let result = ingest(&state, route, peer, headers, raw).await;
     let response = match result {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -84,19 +84,19 @@ async fn ingest(
     state: &RelayState,
     route: IngestRoute,
     peer: SocketAddr,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     raw: Body,
 ) -> Result<Response, ApiError> {
     let received_at = OffsetDateTime::now_utc();
     let limits = &state.ingestor.limits;
-    let header_key = key_from_headers(headers);
+    let header_key = key_from_headers(&headers);
     // Refuse a bad header key before reading the body.
     if let Some(key) = &header_key
         && state.keys.write_source(key).is_none()
     {
         return Err(bad_key(state, key));
     }
-    body::check_content_type(headers)?;
+    body::check_content_type(&headers)?;
     let raw: Bytes = axum::body::to_bytes(raw, limits.max_request_bytes + 1)
         .await
         .map_err(|_| {
@@ -105,7 +105,11 @@ async fn ingest(
                 limits.max_request_bytes
             ))
         })?;
-    let body = body::decode(headers, &raw, limits.max_request_bytes)?;
+    let body = body::decode(&headers, &raw, limits.max_request_bytes)?;
+    // The request's bytes share hyper's read buffer: let go of them before
+    // waiting for the log, so hyper can reuse that buffer for the next request
+    // instead of allocating a new one.
+    drop(raw);
     let envelope = envelope::parse(&body, route.shape)?;
     let key = header_key
         .or_else(|| envelope.write_key.clone())
@@ -136,9 +140,10 @@ async fn ingest(
     let info = RequestInfo {
         received_at,
         received_at_text: &received_at_text,
-        client_ip: client_ip(headers, peer, state.config.enrich.trust_forwarded_for),
+        client_ip: client_ip(&headers, peer, state.config.enrich.trust_forwarded_for),
         source: &source.config.name,
     };
+    drop(headers);
     let processed = state
         .ingestor
         .process(&envelope, &source.config, &info, route.route);
