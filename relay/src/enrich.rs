@@ -51,14 +51,15 @@ pub fn format_time(t: OffsetDateTime) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Remembers the last user agent parsed: the events of one request nearly
-/// always share it, and parsing is the costliest part of enrichment. Behind
-/// it, each thread keeps the last few user agents it parsed (most requests
-/// of a busy relay come from a handful of browsers), so single-event
-/// requests do not parse the same string again.
+/// Parsed user agents for enrichment. Parsing is the costliest part of
+/// enrichment, and a relay sees the same few browsers over and over, so each
+/// thread keeps the last user agents it parsed. The parsed value is lent to
+/// the event being enriched and handed back once its record is written
+/// ([`UaMemo::give_back`]), so an event costs neither a parse nor a copy.
 #[derive(Debug, Default)]
 pub struct UaMemo {
-    last: Option<(String, Option<Value>)>,
+    /// The cache slot (index, generation) lent out and not yet given back.
+    lent: Option<(usize, u64)>,
 }
 
 /// User agents remembered per thread.
@@ -66,10 +67,29 @@ const UA_CACHE_ENTRIES: usize = 32;
 /// Longer user agents are parsed every time rather than kept.
 const UA_CACHE_MAX_LEN: usize = 512;
 
+/// What the cache holds for one user agent.
+enum UaSlot {
+    /// Parsed, and here.
+    Parsed(Value),
+    /// The parser does not know it.
+    Unknown,
+    /// Parsed, and lent to an event being enriched.
+    Lent,
+}
+
+/// One remembered user agent.
+struct UaEntry {
+    ua: String,
+    slot: UaSlot,
+    /// Changes whenever the slot is lent or reused, so a late give-back is ignored.
+    generation: u64,
+}
+
 /// Recently parsed user agents of one thread, replaced round-robin.
 struct UaCache {
-    entries: Vec<(String, Option<Value>)>,
+    entries: Vec<UaEntry>,
     next: usize,
+    generation: u64,
 }
 
 thread_local! {
@@ -77,52 +97,108 @@ thread_local! {
         std::cell::RefCell::new(UaCache {
             entries: Vec::new(),
             next: 0,
+            generation: 0,
         })
     };
 }
 
 impl UaMemo {
-    /// The parsed form of `ua`, from the memo when it is the last one seen.
+    /// The parsed form of `ua`, as a copy (the cache keeps its own).
     pub fn parse(&mut self, ua: &str) -> Option<Value> {
-        match &self.last {
-            Some((seen, parsed)) if seen == ua => parsed.clone(),
-            _ => {
-                let parsed = cached_user_agent(ua);
-                self.last = Some((ua.to_string(), parsed.clone()));
-                parsed
-            }
-        }
+        let value = self.lend(ua)?;
+        let copy = value.clone();
+        self.give_back(value);
+        Some(copy)
     }
-}
 
-/// [`parse_user_agent`] through this thread's small cache.
-fn cached_user_agent(ua: &str) -> Option<Value> {
-    if ua.len() > UA_CACHE_MAX_LEN {
-        return parse_user_agent(ua);
-    }
-    let hit = UA_CACHE.with(|cache| {
-        let cache = cache.borrow();
-        cache
-            .entries
-            .iter()
-            .find(|(seen, _)| seen == ua)
-            .map(|(_, parsed)| parsed.clone())
-    });
-    if let Some(parsed) = hit {
-        return parsed;
-    }
-    let parsed = parse_user_agent(ua);
-    UA_CACHE.with(|cache| {
-        let cache = &mut *cache.borrow_mut();
-        let entry = (ua.to_string(), parsed.clone());
-        if cache.entries.len() < UA_CACHE_ENTRIES {
-            cache.entries.push(entry);
-        } else if let Some(slot) = cache.entries.get_mut(cache.next) {
-            *slot = entry;
-            cache.next = (cache.next + 1) % UA_CACHE_ENTRIES;
+    /// The parsed form of `ua`, lent from this thread's cache: hand it back
+    /// with [`UaMemo::give_back`] when done with it (if it is not handed back,
+    /// the next event with this user agent parses it again).
+    pub fn lend(&mut self, ua: &str) -> Option<Value> {
+        self.lent = None;
+        if ua.len() > UA_CACHE_MAX_LEN {
+            return parse_user_agent(ua);
         }
-    });
-    parsed
+        UA_CACHE.with(|cache| {
+            let cache = &mut *cache.borrow_mut();
+            cache.generation += 1;
+            let generation = cache.generation;
+            let index = match cache.entries.iter().position(|e| e.ua == ua) {
+                Some(index) => {
+                    let entry = &mut cache.entries[index];
+                    match std::mem::replace(&mut entry.slot, UaSlot::Lent) {
+                        UaSlot::Parsed(value) => {
+                            entry.generation = generation;
+                            self.lent = Some((index, generation));
+                            return Some(value);
+                        }
+                        UaSlot::Unknown => {
+                            entry.slot = UaSlot::Unknown;
+                            return None;
+                        }
+                        // Lent and never given back: parse it again below.
+                        UaSlot::Lent => index,
+                    }
+                }
+                None if cache.entries.len() < UA_CACHE_ENTRIES => {
+                    cache.entries.push(UaEntry {
+                        ua: ua.to_string(),
+                        slot: UaSlot::Unknown,
+                        generation,
+                    });
+                    cache.entries.len() - 1
+                }
+                None => {
+                    let index = cache.next % UA_CACHE_ENTRIES;
+                    cache.next = (index + 1) % UA_CACHE_ENTRIES;
+                    let entry = &mut cache.entries[index];
+                    entry.ua.clear();
+                    entry.ua.push_str(ua);
+                    index
+                }
+            };
+            let parsed = parse_user_agent(ua);
+            let entry = &mut cache.entries[index];
+            entry.generation = generation;
+            match parsed {
+                Some(value) => {
+                    entry.slot = UaSlot::Lent;
+                    self.lent = Some((index, generation));
+                    Some(value)
+                }
+                None => {
+                    entry.slot = UaSlot::Unknown;
+                    None
+                }
+            }
+        })
+    }
+
+    /// Returns the value [`UaMemo::lend`] gave out last to this thread's cache.
+    pub fn give_back(&mut self, value: Value) {
+        let Some((index, generation)) = self.lent.take() else {
+            return;
+        };
+        UA_CACHE.with(|cache| {
+            let cache = &mut *cache.borrow_mut();
+            if let Some(entry) = cache.entries.get_mut(index)
+                && entry.generation == generation
+                && matches!(entry.slot, UaSlot::Lent)
+            {
+                entry.slot = UaSlot::Parsed(value);
+            }
+        });
+    }
+
+    /// Takes the parsed user agent [`enrich`] put in `context` back into the
+    /// cache (call after the event is serialized; `context.ua` is removed).
+    pub fn give_back_from(&mut self, context: &mut Map<String, Value>) {
+        if self.lent.is_some()
+            && let Some(value) = context.remove("ua")
+        {
+            self.give_back(value);
+        }
+    }
 }
 
 /// Builds the stored event: server fields, corrected time, context enrichment.
@@ -154,7 +230,7 @@ pub fn enrich(
     let mut context = event.context;
     apply_ip_policy(&mut context, info.client_ip, config.ip);
     if let Some(ua) = context.get("userAgent").and_then(Value::as_str)
-        && let Some(parsed) = ua_memo.parse(ua)
+        && let Some(parsed) = ua_memo.lend(ua)
     {
         context.insert("ua".into(), parsed);
     }
@@ -362,11 +438,25 @@ mod tests {
             }
         }
         // More distinct agents than the cache holds still parse right.
+        let mut memo = UaMemo::default();
         for i in 0..(2 * UA_CACHE_ENTRIES) {
             let ua = format!("{firefox} x{i}");
-            assert_eq!(cached_user_agent(&ua), parse_user_agent(&ua));
+            assert_eq!(memo.parse(&ua), parse_user_agent(&ua));
         }
-        assert_eq!(cached_user_agent(chrome), parse_user_agent(chrome));
+        assert_eq!(memo.parse(chrome), parse_user_agent(chrome));
+        // Lent and not given back: the next lend parses again, same answer.
+        let lent = memo.lend(chrome);
+        assert_eq!(lent, parse_user_agent(chrome));
+        assert_eq!(UaMemo::default().lend(chrome), parse_user_agent(chrome));
+        // A late give-back of a slot lent again since is ignored.
+        memo.give_back(json!("stale"));
+        assert_eq!(memo.parse(chrome), parse_user_agent(chrome));
+        // Given back through the context.
+        let mut context = Map::new();
+        context.insert("ua".into(), memo.lend(firefox).unwrap());
+        memo.give_back_from(&mut context);
+        assert!(context.is_empty());
+        assert_eq!(memo.parse(firefox), parse_user_agent(firefox));
     }
 
     #[test]

@@ -175,10 +175,12 @@ impl Ingestor {
             }
         }
         let flagged = !flags.is_empty();
-        let stored = enrich(event, info, &self.enrich, ua_memo, version, flags);
+        let mut stored = enrich(event, info, &self.enrich, ua_memo, version, flags);
         // A record is the event plus a few hundred bytes of server fields:
         // size the buffer once instead of growing it by doubling.
-        Ok((to_json_sized(&stored, raw.len() + 512), deprecated, flagged))
+        let record = to_json_sized(&stored, raw.len() + 512);
+        ua_memo.give_back_from(&mut stored.context);
+        Ok((record, deprecated, flagged))
     }
 }
 

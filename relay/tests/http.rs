@@ -383,3 +383,28 @@ fn dashboard_is_served_at_root() {
     );
     assert!(page.text().unwrap().contains("/api/analytics/funnel"));
 }
+
+#[test]
+fn parsed_user_agent_is_in_every_record() {
+    let relay = TestRelay::start();
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    let event = |id: &str| {
+        json!({"eventId": id, "eventName": "product_clicked", "userId": "u",
+               "properties": {"productId": "p", "category": "c", "surface": "home"},
+               "context": {"userAgent": ua}})
+    };
+    for i in 0..3 {
+        let response = relay.post("/api/events", &event(&format!("single-{i}")).to_string());
+        assert_eq!(response.status(), 200);
+    }
+    let batch = json!({"batch": [event("batch-0"), event("batch-1"), event("batch-2")]});
+    let response = relay.post("/api/events/batch", &batch.to_string());
+    assert_eq!(response.status(), 200);
+    let log = relay.log();
+    assert_eq!(log.len(), 6);
+    for e in &log {
+        assert_eq!(e["context"]["ua"]["browser"], "Chrome", "{e}");
+        assert_eq!(e["context"]["ua"]["device"], "pc", "{e}");
+        assert_eq!(e["context"]["userAgent"], ua);
+    }
+}
