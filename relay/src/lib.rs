@@ -20,6 +20,7 @@
 //! ```
 
 mod admin;
+mod background;
 pub mod body;
 pub mod config;
 pub mod enrich;
@@ -34,4 +35,5 @@ mod read_api;
 pub mod schema_registry;
 mod server;
 
+pub use background::BackgroundRelay;
 pub use server::{Relay, RelayState, StartError, dead_letter_dir, log_dir};

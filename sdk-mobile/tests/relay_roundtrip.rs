@@ -3,72 +3,31 @@
 //! log and fsync. The JVM tests in `kotlin-tests/` cover the FFI side.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 
 use spoor_log::LogReader;
 use spoor_mobile::{JsonValue, SpoorClient, SpoorConfig};
-use spoor_relay::Relay;
 use spoor_relay::config::{InvalidPolicy, RelayConfig, SourceConfig};
+use spoor_relay::{BackgroundRelay, Relay};
 
 const WRITE_KEY: &str = "mobile-rust-write-key";
 
-/// A relay on a free loopback port, on its own runtime; stops when dropped.
-struct RunningRelay {
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    addr: SocketAddr,
-}
-
-impl RunningRelay {
-    fn start(data_dir: &Path) -> Self {
-        let mut config = RelayConfig {
-            data_dir: data_dir.to_path_buf(),
-            ..RelayConfig::default()
-        };
-        config.sources.push(SourceConfig {
-            name: "android".into(),
-            write_key: WRITE_KEY.into(),
-            on_invalid: InvalidPolicy::Flag,
-            pii: Default::default(),
-        });
-        let relay = Relay::open(config).expect("relay opens its data dir");
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                Relay::serve(relay.router(), listener, async {
-                    let _ = shutdown_rx.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().expect("relay listening");
-        RunningRelay {
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-            addr,
-        }
-    }
-}
-
-impl Drop for RunningRelay {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// A relay on a free loopback port, on its own thread; stops when dropped.
+fn start_relay(data_dir: &Path) -> BackgroundRelay {
+    let mut config = RelayConfig {
+        data_dir: data_dir.to_path_buf(),
+        ..RelayConfig::default()
+    };
+    config.sources.push(SourceConfig {
+        name: "android".into(),
+        write_key: WRITE_KEY.into(),
+        on_invalid: InvalidPolicy::Flag,
+        pii: Default::default(),
+    });
+    let relay = Relay::open(config).expect("relay opens its data dir");
+    relay
+        .spawn("127.0.0.1:0".parse().expect("address"))
+        .expect("relay listening")
 }
 
 fn read_log(data_dir: &Path) -> Vec<serde_json::Value> {
@@ -105,8 +64,8 @@ fn properties(pairs: Vec<(&str, JsonValue)>) -> HashMap<String, JsonValue> {
 fn events_reach_the_relay_with_their_types_and_nothing_stays_queued() {
     let relay_dir = tempfile::tempdir().unwrap();
     let app_dir = tempfile::tempdir().unwrap();
-    let relay = RunningRelay::start(relay_dir.path());
-    let endpoint = format!("http://{}", relay.addr);
+    let relay = start_relay(relay_dir.path());
+    let endpoint = format!("http://{}", relay.addr());
 
     let client = SpoorClient::configure(config(endpoint.clone(), app_dir.path())).unwrap();
     client.on_foreground().unwrap();

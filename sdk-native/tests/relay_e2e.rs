@@ -8,90 +8,29 @@ use std::time::{Duration, Instant};
 
 use spoor::{Config, Options, Track, blocking};
 use spoor_log::LogReader;
-use spoor_relay::Relay;
 use spoor_relay::config::{RelayConfig, SourceConfig};
+use spoor_relay::{BackgroundRelay, Relay};
 
 const WRITE_KEY: &str = "sdk-e2e-write-key";
 
-/// A relay serving on a fixed loopback address from a data directory, on its own runtime.
-struct RunningRelay {
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RunningRelay {
-    /// Starts on `addr` (port 0: any free port); returns the relay and its address.
-    fn start(data_dir: &Path, addr: SocketAddr) -> (Self, SocketAddr) {
-        let mut config = RelayConfig {
-            data_dir: data_dir.to_path_buf(),
-            ..RelayConfig::default()
-        };
-        config.sources.push(SourceConfig {
-            name: "server".into(),
-            write_key: WRITE_KEY.into(),
-            on_invalid: Default::default(),
-            pii: Default::default(),
-        });
-        let relay = Relay::open(config).expect("relay opens its data dir");
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = bind(addr).await;
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                Relay::serve(relay.router(), listener, async {
-                    let _ = shutdown_rx.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().expect("relay listening");
-        let running = RunningRelay {
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        };
-        (running, addr)
-    }
-
-    fn stop(mut self) {
-        self.stop_inner();
-    }
-
-    fn stop_inner(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
-    }
-}
-
-impl Drop for RunningRelay {
-    fn drop(&mut self) {
-        self.stop_inner();
-    }
-}
-
-/// Binds, retrying briefly: the port of a relay that just stopped may take a moment to free.
-async fn bind(addr: SocketAddr) -> tokio::net::TcpListener {
-    let started = Instant::now();
-    loop {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => return listener,
-            Err(e) if started.elapsed() < Duration::from_secs(10) => {
-                eprintln!("bind {addr}: {e}; retrying");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => panic!("cannot bind {addr}: {e}"),
-        }
-    }
+/// Starts a relay on `addr` (port 0: any free port) from `data_dir`; returns it and its address.
+fn start_relay(data_dir: &Path, addr: SocketAddr) -> (BackgroundRelay, SocketAddr) {
+    let mut config = RelayConfig {
+        data_dir: data_dir.to_path_buf(),
+        ..RelayConfig::default()
+    };
+    config.sources.push(SourceConfig {
+        name: "server".into(),
+        write_key: WRITE_KEY.into(),
+        on_invalid: Default::default(),
+        pii: Default::default(),
+    });
+    let relay = Relay::open(config)
+        .expect("relay opens its data dir")
+        .spawn(addr)
+        .expect("relay listening");
+    let addr = relay.addr();
+    (relay, addr)
 }
 
 /// Every record of the relay's log as JSON.
@@ -170,14 +109,14 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
     let run = "outage";
 
     // 1. Relay up: the first events go straight through.
-    let (relay, addr) = RunningRelay::start(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
+    let (relay, addr) = start_relay(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
     let sdk = blocking::Spoor::start(sdk_options(addr, &queue)).unwrap();
     track_range(&sdk, 0..300, run);
     sdk.flush(Duration::from_secs(30))
         .expect("relay up: flushed");
 
     // 2. Relay down: sends fail with connection refused and back off; events wait in SQLite.
-    relay.stop();
+    relay.stop().unwrap();
     track_range(&sdk, 300..600, run);
     // Sends fail with connection refused (twice, so a backoff happened).
     let stats = wait_for(&sdk, |s| s.core.send_failures >= 2);
@@ -198,7 +137,7 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
     assert!(stats.core.queued >= 500, "{stats:?}");
 
     // 4. The relay comes back on the same port; the SDK resends with the original ids.
-    let (relay, addr_again) = RunningRelay::start(relay_dir.path(), addr);
+    let (relay, addr_again) = start_relay(relay_dir.path(), addr);
     assert_eq!(addr_again, addr);
     track_range(&sdk, 800..1_000, run);
     sdk.flush(Duration::from_secs(60))
@@ -209,7 +148,7 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
         stats.dropped_overloaded + stats.refused + stats.core.dropped_queue_full,
         0
     );
-    relay.stop();
+    relay.stop().unwrap();
 
     // Every tracked event is in the log; distinct eventIds equal events tracked.
     let records = read_log(relay_dir.path());
@@ -250,7 +189,7 @@ fn relay_outage_and_sdk_restart_lose_nothing_and_duplicate_no_event_id() {
 fn a_denied_category_never_reaches_the_relay() {
     let relay_dir = tempfile::tempdir().unwrap();
     let sdk_dir = tempfile::tempdir().unwrap();
-    let (relay, addr) = RunningRelay::start(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
+    let (relay, addr) = start_relay(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
     let sdk = blocking::Spoor::start(sdk_options(addr, &sdk_dir.path().join("q.db"))).unwrap();
     sdk.set_consent(["analytics"]).unwrap();
     for n in 0..50 {
@@ -261,7 +200,7 @@ fn a_denied_category_never_reaches_the_relay() {
     sdk.flush(Duration::from_secs(30)).unwrap();
     let stats = sdk.shutdown(Duration::from_secs(5)).unwrap();
     assert_eq!(stats.core.discarded_no_consent, 50);
-    relay.stop();
+    relay.stop().unwrap();
     let records = read_log(relay_dir.path());
     assert_eq!(records.len(), 50);
     assert!(
@@ -279,7 +218,7 @@ fn a_denied_category_never_reaches_the_relay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_client_delivers_every_call_type() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let (relay, addr) = RunningRelay::start(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
+    let (relay, addr) = start_relay(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
     let mut options = Options::new(format!("http://{addr}/"), WRITE_KEY);
     options.config.flush_interval = Duration::from_millis(50);
     let sdk = spoor::Spoor::start(options).unwrap();
@@ -302,7 +241,7 @@ async fn async_client_delivers_every_call_type() {
         "closed after shutdown"
     );
     let data_dir = relay_dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || relay.stop())
+    tokio::task::spawn_blocking(move || relay.stop().unwrap())
         .await
         .unwrap();
     let records = read_log(&data_dir);
@@ -319,7 +258,7 @@ async fn async_client_delivers_every_call_type() {
 #[test]
 fn dropping_the_blocking_client_sends_what_is_queued() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let (relay, addr) = RunningRelay::start(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
+    let (relay, addr) = start_relay(relay_dir.path(), "127.0.0.1:0".parse().unwrap());
     let mut options = Options::new(format!("http://{addr}"), WRITE_KEY);
     // Long defaults: only the shutdown on drop can send these 5 events in time.
     options.drop_timeout = Duration::from_secs(60);
@@ -328,6 +267,6 @@ fn dropping_the_blocking_client_sends_what_is_queued() {
         sdk.track(clicked(n, "drop")).unwrap();
     }
     drop(sdk);
-    relay.stop();
+    relay.stop().unwrap();
     assert_eq!(read_log(relay_dir.path()).len(), 5);
 }

@@ -58,21 +58,8 @@ fn events_tracked_by_the_sdk_come_back_from_the_read_api() {
         },
     )
     .unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            Relay::serve(relay.router(), listener, async {
-                let _ = stop_rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let addr = addr_rx.recv().unwrap();
+    let relay = relay.spawn("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = relay.addr();
 
     // Six people view a product, four add it to the cart; two of those sign
     // in and start checkout as known users only (no anonymousId on that event).
@@ -173,7 +160,6 @@ fn events_tracked_by_the_sdk_come_back_from_the_read_api() {
     assert_eq!(ids.len() as u64, tracked, "every event exported once");
 
     spoor.shutdown(Duration::from_secs(5)).unwrap();
+    relay.stop().unwrap();
     pipeline.stop().unwrap();
-    let _ = stop_tx.send(());
-    server.join().unwrap();
 }

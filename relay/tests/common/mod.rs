@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use spoor_log::LogReader;
-use spoor_relay::Relay;
 use spoor_relay::config::{RelayConfig, SourceConfig};
+use spoor_relay::{BackgroundRelay, Relay};
 
 pub const WRITE_KEY: &str = "test-write-key";
 pub const READ_KEY: &str = "test-read-key";
@@ -15,8 +15,7 @@ pub const READ_KEY: &str = "test-read-key";
 pub struct TestRelay {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    relay: Option<BackgroundRelay>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -50,30 +49,14 @@ impl TestRelay {
     pub fn start_in(data_dir: &Path, tweak: impl FnOnce(&mut RelayConfig)) -> Self {
         let mut config = config(data_dir);
         tweak(&mut config);
-        let relay = Relay::open(config).unwrap();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                Relay::serve(relay.router(), listener, async {
-                    let _ = shutdown_rx.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
+        let relay = Relay::open(config)
+            .unwrap()
+            .spawn("127.0.0.1:0".parse().unwrap())
+            .unwrap();
         TestRelay {
-            addr: addr_rx.recv().unwrap(),
+            addr: relay.addr(),
             data_dir: data_dir.to_path_buf(),
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
+            relay: Some(relay),
             _tmp: None,
         }
     }
@@ -105,11 +88,8 @@ impl TestRelay {
     }
 
     fn stop_inner(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
+        if let Some(relay) = self.relay.take() {
+            relay.stop().unwrap();
         }
     }
 }
