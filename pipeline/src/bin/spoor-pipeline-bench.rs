@@ -2,9 +2,9 @@
 //! aggregates, beside DuckDB doing the same job on the same machine in the same run.
 //!
 //! ```text
-//! spoor-pipeline-bench [--records N] [--people N] [--threads N] [--dir D] [--python PATH]
+//! spoor-pipeline-bench [--records N] [--people N] [--days D] [--threads N] [--dir D] [--python PATH]
 //! spoor-pipeline-bench consume --dir D [--threads N]   # one pipeline run; prints JSON
-//! spoor-pipeline-bench gen --dir D --records N         # only write a log
+//! spoor-pipeline-bench gen --dir D --records N [--days D] # only write a log
 //! ```
 //!
 //! Writes are to `--dir` (default: a temporary folder); the log and the NDJSON
@@ -23,6 +23,7 @@ struct Args {
     mode: String,
     records: u64,
     people: u64,
+    days: f64,
     threads: usize,
     dir: Option<PathBuf>,
     python: Option<PathBuf>,
@@ -33,6 +34,7 @@ fn parse_args() -> Result<Args, String> {
         mode: "all".into(),
         records: 10_000_000,
         people: 200_000,
+        days: 7.0,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         dir: None,
         python: None,
@@ -46,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
                 args.records = value()?.parse().map_err(|e| format!("--records: {e}"))?
             }
             "--people" => args.people = value()?.parse().map_err(|e| format!("--people: {e}"))?,
+            "--days" => args.days = value()?.parse().map_err(|e| format!("--days: {e}"))?,
             "--threads" => {
                 args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
             }
@@ -89,7 +92,7 @@ fn generate(dir: &Path, args: &Args) -> Result<u64, String> {
     let synth = Synth::new(SynthOptions {
         records: args.records,
         people: args.people,
-        span_ms: 7 * 24 * 3_600_000,
+        span_ms: (args.days * 24.0 * 3_600_000.0) as i64,
         ..SynthOptions::default()
     });
     let mut bytes = 0u64;

@@ -9,7 +9,7 @@ use arrow::datatypes::{DataType, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 
 use crate::error::PipelineError;
 use crate::range_file::temp_path;
@@ -21,11 +21,15 @@ pub fn timestamp_type() -> DataType {
 
 /// Writer settings: zstd at `level`, dictionary encoding, statistics.
 pub fn properties(level: i32) -> WriterProperties {
+    properties_builder(level).build()
+}
+
+/// The builder of [`properties`], for per-column changes.
+pub fn properties_builder(level: i32) -> WriterPropertiesBuilder {
     let zstd = ZstdLevel::try_new(level).unwrap_or_default();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
         .set_max_row_group_row_count(Some(256 * 1024))
-        .build()
 }
 
 /// Writes `batches` (all of `schema`) to `path` atomically: temp file, fsync, rename.
@@ -37,7 +41,7 @@ pub fn write(
     level: i32,
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    let file = write_file(&tmp, path, schema, batches, level)?;
+    let file = write_file(&tmp, path, schema, batches, properties(level))?;
     file.sync_all()
         .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
@@ -51,8 +55,18 @@ pub fn write_unsynced(
     batches: &[RecordBatch],
     level: i32,
 ) -> Result<std::path::PathBuf, PipelineError> {
+    write_unsynced_with(path, schema, batches, properties(level))
+}
+
+/// [`write_unsynced`] with the given writer settings.
+pub fn write_unsynced_with(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &[RecordBatch],
+    props: WriterProperties,
+) -> Result<std::path::PathBuf, PipelineError> {
     let tmp = temp_path(path);
-    write_file(&tmp, path, schema, batches, level)?;
+    write_file(&tmp, path, schema, batches, props)?;
     Ok(tmp)
 }
 
@@ -61,10 +75,10 @@ fn write_file(
     path: &Path,
     schema: Arc<Schema>,
     batches: &[RecordBatch],
-    level: i32,
+    props: WriterProperties,
 ) -> Result<File, PipelineError> {
     let file = File::create(tmp).map_err(|e| PipelineError::io("create", tmp, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(properties(level)))
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
         .map_err(|e| PipelineError::parquet(path, e))?;
     for batch in batches {
         writer

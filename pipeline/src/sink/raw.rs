@@ -1,21 +1,24 @@
 //! Raw storage: every deduplicated event as a row of Hive-partitioned Parquet,
 //! `raw/date=YYYY-MM-DD/hour=HH/event=NAME/source=SRC/part-A-B.parquet`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::array::Array;
 use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
     TimestampMillisecondBuilder, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
+use parquet::basic::Compression;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::PipelineError;
 use crate::event::{Event, TypedValue};
 use crate::range_file;
 use crate::registry::{ColumnType, TypedColumns};
-use crate::sessionize::session_id_text;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
 use crate::timefmt::date_hour_partition;
@@ -56,10 +59,14 @@ impl RawSink {
         let mut late = BooleanBuilder::with_capacity(n);
         let mut offset = UInt64Builder::with_capacity(n);
         let mut session = StringBuilder::with_capacity(n, n * 16);
+        let mut id_buf = [0u8; 16];
         for e in events {
             late.append_value(e.late);
             offset.append_value(e.offset);
-            session.append_option(e.session_id.map(session_id_text));
+            match e.session_id {
+                Some(id) => session.append_value(session_id_hex(id, &mut id_buf)),
+                None => session.append_null(),
+            }
         }
         let mut columns: Vec<ArrayRef> = vec![
             text_col(events, |e| Some(&e.event_id)),
@@ -86,65 +93,158 @@ impl RawSink {
             Arc::new(late.finish()),
             Arc::new(offset.finish()),
         ];
-        for (i, col) in self.columns.columns().iter().enumerate() {
-            let array: ArrayRef = match col.kind {
-                ColumnType::Text => {
-                    let mut b = StringBuilder::new();
-                    for e in events {
-                        match typed_of(e, i) {
-                            Some(TypedValue::Text(t)) => b.append_value(t.as_ref()),
-                            _ => b.append_null(),
-                        }
-                    }
-                    Arc::new(b.finish())
+        // Typed columns in one pass over the events: each event carries only the few values it has.
+        let mut typed: Vec<TypedBuilder> = self
+            .columns
+            .columns()
+            .iter()
+            .map(|c| TypedBuilder::new(c.kind))
+            .collect();
+        for (row, e) in events.iter().enumerate() {
+            for (i, v) in &e.typed {
+                if let Some(b) = typed.get_mut(*i) {
+                    b.set(row, v);
                 }
-                ColumnType::Integer => {
-                    let mut b = Int64Builder::with_capacity(n);
-                    for e in events {
-                        match typed_of(e, i) {
-                            Some(TypedValue::Integer(v)) => b.append_value(*v),
-                            _ => b.append_null(),
-                        }
-                    }
-                    Arc::new(b.finish())
-                }
-                ColumnType::Number => {
-                    let mut b = Float64Builder::with_capacity(n);
-                    for e in events {
-                        match typed_of(e, i) {
-                            Some(TypedValue::Number(v)) => b.append_value(*v),
-                            Some(TypedValue::Integer(v)) => b.append_value(*v as f64),
-                            _ => b.append_null(),
-                        }
-                    }
-                    Arc::new(b.finish())
-                }
-                ColumnType::Boolean => {
-                    let mut b = BooleanBuilder::with_capacity(n);
-                    for e in events {
-                        match typed_of(e, i) {
-                            Some(TypedValue::Boolean(v)) => b.append_value(*v),
-                            _ => b.append_null(),
-                        }
-                    }
-                    Arc::new(b.finish())
-                }
-            };
-            columns.push(array);
+            }
+        }
+        for b in typed {
+            columns.push(b.finish(n));
         }
         Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
     }
 }
 
-fn typed_of<'x>(e: &'x Event<'_>, column: usize) -> Option<&'x TypedValue<'x>> {
-    e.typed.iter().find(|(c, _)| *c == column).map(|(_, v)| v)
+/// The values of one typed column, gathered sparsely as (row, value) and turned into an array at
+/// the end (each event carries only the few typed values it has).
+enum TypedBuilder<'x> {
+    Text(Vec<(usize, &'x str)>),
+    Integer(Vec<(usize, i64)>),
+    Number(Vec<(usize, f64)>),
+    Boolean(Vec<(usize, bool)>),
+}
+
+/// Rows `0..n` of `values` (sorted by row): `value` for the rows that have one, `null` for the rest.
+fn fill_rows<T: Copy, B>(
+    b: &mut B,
+    n: usize,
+    values: &[(usize, T)],
+    value: impl Fn(&mut B, T),
+    null: impl Fn(&mut B),
+) {
+    let mut next = 0;
+    for &(row, v) in values {
+        for _ in next..row {
+            null(b);
+        }
+        value(b, v);
+        next = row + 1;
+    }
+    for _ in next..n {
+        null(b);
+    }
+}
+
+impl<'x> TypedBuilder<'x> {
+    fn new(kind: ColumnType) -> Self {
+        match kind {
+            ColumnType::Text => TypedBuilder::Text(Vec::new()),
+            ColumnType::Integer => TypedBuilder::Integer(Vec::new()),
+            ColumnType::Number => TypedBuilder::Number(Vec::new()),
+            ColumnType::Boolean => TypedBuilder::Boolean(Vec::new()),
+        }
+    }
+
+    /// Records the value of `row`; rows come in order and the first value of a row wins.
+    fn set(&mut self, row: usize, v: &'x TypedValue<'x>) {
+        fn fresh<T>(out: &[(usize, T)], row: usize) -> bool {
+            out.last().is_none_or(|x| x.0 != row)
+        }
+        match (self, v) {
+            (TypedBuilder::Text(out), TypedValue::Text(t)) if fresh(out, row) => {
+                out.push((row, t.as_ref()))
+            }
+            (TypedBuilder::Integer(out), TypedValue::Integer(x)) if fresh(out, row) => {
+                out.push((row, *x))
+            }
+            (TypedBuilder::Number(out), TypedValue::Number(x)) if fresh(out, row) => {
+                out.push((row, *x))
+            }
+            (TypedBuilder::Number(out), TypedValue::Integer(x)) if fresh(out, row) => {
+                out.push((row, *x as f64))
+            }
+            (TypedBuilder::Boolean(out), TypedValue::Boolean(x)) if fresh(out, row) => {
+                out.push((row, *x))
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(self, n: usize) -> ArrayRef {
+        match self {
+            TypedBuilder::Text(values) => {
+                let bytes = values.iter().map(|(_, t)| t.len()).sum();
+                let mut b = StringBuilder::with_capacity(n, bytes);
+                fill_rows(
+                    &mut b,
+                    n,
+                    &values,
+                    |b, t| b.append_value(t),
+                    |b| b.append_null(),
+                );
+                Arc::new(b.finish())
+            }
+            TypedBuilder::Integer(values) => {
+                let mut b = Int64Builder::with_capacity(n);
+                fill_rows(
+                    &mut b,
+                    n,
+                    &values,
+                    |b, x| b.append_value(x),
+                    |b| b.append_null(),
+                );
+                Arc::new(b.finish())
+            }
+            TypedBuilder::Number(values) => {
+                let mut b = Float64Builder::with_capacity(n);
+                fill_rows(
+                    &mut b,
+                    n,
+                    &values,
+                    |b, x| b.append_value(x),
+                    |b| b.append_null(),
+                );
+                Arc::new(b.finish())
+            }
+            TypedBuilder::Boolean(values) => {
+                let mut b = BooleanBuilder::with_capacity(n);
+                fill_rows(
+                    &mut b,
+                    n,
+                    &values,
+                    |b, x| b.append_value(x),
+                    |b| b.append_null(),
+                );
+                Arc::new(b.finish())
+            }
+        }
+    }
+}
+
+/// A session id as 16 lowercase hex digits, written into `buf`.
+fn session_id_hex(id: u64, buf: &mut [u8; 16]) -> &str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = HEX[((id >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    std::str::from_utf8(buf).unwrap_or("")
 }
 
 fn text_col<'e, 'a: 'e>(
     events: &[&'e Event<'a>],
     f: impl Fn(&'e Event<'a>) -> Option<&'e str>,
 ) -> ArrayRef {
-    let mut b = StringBuilder::with_capacity(events.len(), events.len() * 16);
+    let bytes = events.iter().map(|e| f(e).map_or(0, str::len)).sum();
+    let mut b = StringBuilder::with_capacity(events.len(), bytes);
     for e in events {
         b.append_option(f(e));
     }
@@ -191,6 +291,43 @@ pub fn raw_schema(columns: &TypedColumns) -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
+/// Columns whose values are (nearly) unique per row: a dictionary only costs time there.
+const PLAIN_COLUMNS: &[&str] = &[
+    "event_id",
+    "event_time",
+    "client_timestamp",
+    "sent_at",
+    "received_at",
+    "properties",
+    "context",
+    "log_offset",
+];
+
+/// JSON text columns: min/max statistics of them help no reader.
+const NO_STATISTICS_COLUMNS: &[&str] = &["properties", "context", "traits"];
+
+/// Writer settings for one raw file: zstd, except for columns that are null in every row (their
+/// pages hold only definition levels, so a compressor would cost a context for nothing); no
+/// dictionary for per-row-unique columns; no statistics on JSON text.
+pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
+    let mut b = parquet_file::properties_builder(level);
+    for name in PLAIN_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+    }
+    for name in NO_STATISTICS_COLUMNS {
+        b = b.set_column_statistics_enabled(ColumnPath::from(*name), EnabledStatistics::None);
+    }
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        if column.null_count() == column.len() {
+            let path = ColumnPath::from(field.name().as_str());
+            b = b
+                .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
+                .set_column_dictionary_enabled(path, false);
+        }
+    }
+    b.build()
+}
+
 /// A Hive partition value: bytes outside `[A-Za-z0-9_.-]` percent-encoded; empty becomes `__empty`.
 pub fn encode_partition_value(value: &str) -> String {
     if value.is_empty() {
@@ -212,11 +349,15 @@ pub fn encode_partition_value(value: &str) -> String {
 
 /// `date=…/hour=…/event=…/source=…` of an event.
 pub fn partition_of(event: &Event<'_>) -> String {
+    partition_path(event.event_time, event.partition_name(), &event.source)
+}
+
+fn partition_path(event_time: i64, name: &str, source: &str) -> String {
     format!(
         "{}/event={}/source={}",
-        date_hour_partition(event.event_time),
-        encode_partition_value(event.partition_name()),
-        encode_partition_value(&event.source)
+        date_hour_partition(event_time),
+        encode_partition_value(name),
+        encode_partition_value(source)
     )
 }
 
@@ -231,9 +372,28 @@ impl Stage for RawSink {
         if !ctx.write {
             return Ok(());
         }
-        let mut parts: BTreeMap<String, Vec<&Event<'_>>> = BTreeMap::new();
+        // Group by (hour, name, source) without formatting a path per event; the paths are built
+        // once per partition (two keys that encode to the same path share it, in log order).
+        let mut groups: HashMap<(i64, &str, &str), Vec<&Event<'_>>> = HashMap::new();
         for e in batch.events.iter().filter(|e| !e.duplicate) {
-            parts.entry(partition_of(e)).or_default().push(e);
+            let hour = e.event_time.div_euclid(3_600_000);
+            groups
+                .entry((hour, e.partition_name(), e.source.as_ref()))
+                .or_default()
+                .push(e);
+        }
+        let mut parts: BTreeMap<String, Vec<&Event<'_>>> = BTreeMap::new();
+        for ((hour, name, source), rows) in groups {
+            let path = partition_path(hour * 3_600_000, name, source);
+            match parts.entry(path) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(rows);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    o.get_mut().extend(rows);
+                    o.get_mut().sort_by_key(|e| e.offset);
+                }
+            }
         }
         if parts.is_empty() {
             return Ok(());
@@ -250,11 +410,12 @@ impl Stage for RawSink {
         let threads = ctx.threads.max(1).min(jobs.len());
         let write_one = |dir: &Path, rows: &[&Event<'_>]| -> Result<PathBuf, PipelineError> {
             let batch = self.build(rows)?;
-            parquet_file::write_unsynced(
+            let props = file_properties(&batch, ctx.zstd_level);
+            parquet_file::write_unsynced_with(
                 &dir.join(&name),
                 self.schema.clone(),
                 &[batch],
-                ctx.zstd_level,
+                props,
             )
         };
         let results: Vec<Result<Vec<PathBuf>, PipelineError>> = std::thread::scope(|scope| {
