@@ -2,7 +2,8 @@
 //! acknowledged event, and a torn tail is cut off on the next start.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -164,11 +165,19 @@ fn torn_tail_is_recovered_on_start() {
         &mut framed,
         br#"{"eventId":"torn","eventName":"signed_up"}"#,
     );
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
+    // Where the records end: the file goes on with zeroed, preallocated space.
+    let bytes = std::fs::read(&segment).unwrap();
+    let mut end = 0;
+    while let spoor_log::record::Decoded::Record(_, len) = spoor_log::record::decode(&bytes[end..])
+    {
+        end += len;
+    }
+    let f = std::fs::OpenOptions::new()
+        .write(true)
         .open(&segment)
         .unwrap();
-    f.write_all(&framed[..framed.len() / 2]).unwrap();
+    f.write_all_at(&framed[..framed.len() / 2], end as u64)
+        .unwrap();
     drop(f);
 
     let mut relay = start(dir.path());

@@ -23,6 +23,9 @@ pub enum LogError {
         /// Where the bad record starts.
         position: u64,
     },
+    /// An empty payload was appended; records always hold at least one byte.
+    #[error("a log record cannot be empty")]
+    EmptyRecord,
     /// The log's writer thread has stopped.
     #[error("the log writer has stopped")]
     Closed,

@@ -5,7 +5,9 @@
 //! named by the offset of their first record (`00000000000000000000.log`),
 //! each record framed as `[len u32 LE][crc32 u32 LE][payload]`, so a crash in
 //! the middle of a write leaves a torn tail that [`EventLog::open`] finds and
-//! cuts off. [`GroupCommit`] batches concurrent appends into one write and one
+//! cuts off. The segment being written is followed by zeroed space written
+//! ahead of the records, so an fsync does not also have to write the file's
+//! size ([`LogOptions::preallocate_bytes`]). [`GroupCommit`] batches concurrent appends into one write and one
 //! fsync. [`LogReader`] tails the log by offset for `spoor log cat` and the
 //! pipeline. The dead-letter log uses the same format in its own directory.
 //!

@@ -85,8 +85,7 @@ impl LogReader {
                     self.next += 1;
                     return Ok(Some((offset, payload)));
                 }
-                Decoded::Incomplete | Decoded::Corrupt => {
-                    let corrupt = matches!(decode(&self.buf[self.cursor..]), Decoded::Corrupt);
+                Decoded::Incomplete | Decoded::Unwritten | Decoded::Corrupt => {
                     if self.fill()? {
                         continue;
                     }
@@ -94,10 +93,11 @@ impl LogReader {
                     // finished: move on, unless its end is damaged.
                     let later = segment::path(&self.dir, self.next);
                     if self.next != self.segment_base && later.exists() {
-                        if self.cursor < self.buf.len() || corrupt {
+                        let rest = &self.buf[self.cursor..];
+                        if !rest.is_empty() && decode(rest) != Decoded::Unwritten {
                             return Err(LogError::Corrupt {
                                 path: segment::path(&self.dir, self.segment_base),
-                                position: self.file_pos - (self.buf.len() - self.cursor) as u64,
+                                position: self.file_pos - rest.len() as u64,
                             });
                         }
                         self.segment_base = self.next;
@@ -113,32 +113,38 @@ impl LogReader {
         }
     }
 
-    /// Reads more of the current segment; false when no new bytes are there.
+    /// Reads the current segment again from the first record not yet
+    /// returned (bytes past it may still change: the writer overwrites the
+    /// zeroed space ahead of its records); true when that made a record whole.
     fn fill(&mut self) -> Result<bool, LogError> {
         let path = segment::path(&self.dir, self.segment_base);
-        if self.file.is_none() {
-            match File::open(&path) {
-                Ok(mut f) => {
-                    f.seek(SeekFrom::Start(self.file_pos))
-                        .map_err(|e| LogError::io("seek", &path, e))?;
-                    self.file = Some(f);
-                }
+        let start = self.file_pos - (self.buf.len() - self.cursor) as u64;
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => match File::open(&path) {
+                Ok(file) => self.file.insert(file),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
                 Err(e) => return Err(LogError::io("open", &path, e)),
+            },
+        };
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| LogError::io("seek", &path, e))?;
+        self.buf.clear();
+        self.cursor = 0;
+        self.file_pos = start;
+        loop {
+            let old = self.buf.len();
+            self.buf.resize(old + READ_CHUNK, 0);
+            let n = file
+                .read(&mut self.buf[old..])
+                .map_err(|e| LogError::io("read", &path, e))?;
+            self.buf.truncate(old + n);
+            self.file_pos += n as u64;
+            match decode(&self.buf) {
+                Decoded::Record(..) => return Ok(true),
+                Decoded::Incomplete if n > 0 => {}
+                Decoded::Incomplete | Decoded::Unwritten | Decoded::Corrupt => return Ok(false),
             }
         }
-        self.buf.drain(..self.cursor);
-        self.cursor = 0;
-        let old = self.buf.len();
-        self.buf.resize(old + READ_CHUNK, 0);
-        let Some(file) = self.file.as_mut() else {
-            return Ok(false);
-        };
-        let n = file
-            .read(&mut self.buf[old..])
-            .map_err(|e| LogError::io("read", &path, e))?;
-        self.buf.truncate(old + n);
-        self.file_pos += n as u64;
-        Ok(n > 0)
     }
 }

@@ -41,8 +41,9 @@ pub struct Scan {
     pub records: u64,
     /// Byte length covered by those records.
     pub valid_len: u64,
-    /// Whether bytes after `valid_len` exist (a torn or corrupt tail).
-    pub has_garbage: bool,
+    /// Bytes after `valid_len` up to the last non-zero one: a torn or corrupt
+    /// tail (zeroed space ahead of the records does not count).
+    pub garbage: u64,
 }
 
 /// Counts the valid records at the start of `bytes`.
@@ -55,13 +56,17 @@ pub fn scan(bytes: &[u8]) -> Scan {
                 pos += len;
                 records += 1;
             }
-            Decoded::Incomplete | Decoded::Corrupt => break,
+            Decoded::Incomplete | Decoded::Unwritten | Decoded::Corrupt => break,
         }
     }
+    let garbage = bytes[pos..]
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |last| last + 1);
     Scan {
         records,
         valid_len: pos as u64,
-        has_garbage: pos < bytes.len(),
+        garbage: garbage as u64,
     }
 }
 

@@ -1,8 +1,8 @@
 //! The append side of the log: one writer, segment rolling, torn-tail repair.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::LogError;
@@ -16,6 +16,11 @@ pub struct LogOptions {
     pub segment_bytes: u64,
     /// fsync after every append group (turn off only for benchmarks of the rest).
     pub fsync: bool,
+    /// Zeroes are written ahead of the records in steps of this many bytes (0: never).
+    /// Records then overwrite space the file already has, so the fsync after
+    /// each group does not also have to write the file's new size: about a
+    /// third less time and CPU per fsync on ext4 (BENCHMARKS.md, "Relay").
+    pub preallocate_bytes: u64,
 }
 
 impl Default for LogOptions {
@@ -23,15 +28,20 @@ impl Default for LogOptions {
         LogOptions {
             segment_bytes: 128 << 20,
             fsync: true,
+            preallocate_bytes: 4 << 20,
         }
     }
 }
 
+/// Zeroes written per call while preallocating.
+static ZEROES: [u8; 64 << 10] = [0; 64 << 10];
+
 /// An append-only log of records in segment files under one directory.
 ///
-/// Offsets are record sequence numbers starting at 0. Opening repairs a torn
-/// tail left by a crash: the last segment is cut after its last whole,
-/// checksum-valid record.
+/// Offsets are record sequence numbers starting at 0. The segment being
+/// written may end in zeroed, preallocated space; a finished segment ends with
+/// its last record. Opening repairs a torn tail left by a crash: the last
+/// segment is cut after its last whole, checksum-valid record.
 #[derive(Debug)]
 pub struct EventLog {
     dir: PathBuf,
@@ -39,7 +49,12 @@ pub struct EventLog {
     file: File,
     file_path: PathBuf,
     base: u64,
+    /// Bytes of records in the current segment.
     len: u64,
+    /// Bytes the current segment's file holds (records, then zeroes).
+    allocated: u64,
+    /// Preallocating failed (say, a full disk): not tried again in this segment.
+    preallocate_failed: bool,
     next_offset: u64,
     repaired_bytes: u64,
     buf: Vec<u8>,
@@ -52,17 +67,11 @@ impl EventLog {
         let bases = segment::list(dir)?;
         let base = bases.last().copied().unwrap_or(0);
         let file_path = segment::path(dir, base);
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&file_path)
-            .map_err(|e| LogError::io("open", &file_path, e))?;
+        let file = open_segment(&file_path)?;
         let bytes = fs::read(&file_path).map_err(|e| LogError::io("read", &file_path, e))?;
         let scan = segment::scan(&bytes);
-        let mut repaired_bytes = 0;
-        if scan.has_garbage {
-            repaired_bytes = bytes.len() as u64 - scan.valid_len;
+        if bytes.len() as u64 > scan.valid_len {
+            // A torn record, or zeroed space left by the last run: cut both off.
             file.set_len(scan.valid_len)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| LogError::io("truncate torn tail of", &file_path, e))?;
@@ -77,8 +86,10 @@ impl EventLog {
             file_path,
             base,
             len: scan.valid_len,
+            allocated: scan.valid_len,
+            preallocate_failed: false,
             next_offset: base + scan.records,
-            repaired_bytes,
+            repaired_bytes: scan.garbage,
             buf: Vec::new(),
         })
     }
@@ -102,7 +113,11 @@ impl EventLog {
     ///
     /// On failure nothing of this call stays in the log: the segment is cut
     /// back to where it was, so a full disk never leaves a partial record.
+    /// Empty payloads are refused (an empty record would read as zeroed space).
     pub fn append<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<Range<u64>, LogError> {
+        if payloads.iter().any(|p| p.as_ref().is_empty()) {
+            return Err(LogError::EmptyRecord);
+        }
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         for p in payloads {
@@ -117,12 +132,16 @@ impl EventLog {
         if self.len > 0 && self.len + bytes.len() as u64 > self.options.segment_bytes {
             self.roll()?;
         }
-        if let Err(e) = self.file.write_all(bytes) {
+        let end = self.len + bytes.len() as u64;
+        self.preallocate(end);
+        if let Err(e) = self.file.write_all_at(bytes, self.len) {
             // Cut back any partial write so the segment ends on a record boundary.
             let _ = self.file.set_len(self.len);
+            self.allocated = self.len;
             return Err(LogError::io("append to", &self.file_path, e));
         }
-        self.len += bytes.len() as u64;
+        self.len = end;
+        self.allocated = self.allocated.max(end);
         let first = self.next_offset;
         self.next_offset += count;
         Ok(first..self.next_offset)
@@ -138,20 +157,61 @@ impl EventLog {
         Ok(())
     }
 
+    /// Makes sure the file holds at least `end` bytes, writing zeroes ahead in
+    /// steps of `preallocate_bytes` (not past the segment size). A failure only
+    /// means the records are appended without preallocated space.
+    fn preallocate(&mut self, end: u64) {
+        let step = self.options.preallocate_bytes;
+        if step == 0 || end <= self.allocated || self.preallocate_failed {
+            return;
+        }
+        let target = end
+            .div_ceil(step)
+            .saturating_mul(step)
+            .min(self.options.segment_bytes.max(end));
+        let mut at = self.allocated;
+        while at < target {
+            let n = ZEROES
+                .len()
+                .min(usize::try_from(target - at).unwrap_or(usize::MAX));
+            if self.file.write_all_at(&ZEROES[..n], at).is_err() {
+                let _ = self.file.set_len(self.allocated);
+                self.preallocate_failed = true;
+                return;
+            }
+            at += n as u64;
+        }
+        self.allocated = target;
+    }
+
     fn roll(&mut self) -> Result<(), LogError> {
+        // A finished segment ends with its last record: cut the zeroed space off.
+        if self.allocated > self.len {
+            self.file
+                .set_len(self.len)
+                .map_err(|e| LogError::io("truncate", &self.file_path, e))?;
+        }
         self.sync()?;
         let path = segment::path(&self.dir, self.next_offset);
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| LogError::io("create segment", &path, e))?;
+        let file = open_segment(&path)?;
         segment::sync_dir(&self.dir)?;
         self.file = file;
         self.file_path = path;
         self.base = self.next_offset;
         self.len = 0;
+        self.allocated = 0;
+        self.preallocate_failed = false;
         Ok(())
     }
+}
+
+/// Opens (creating it if needed) a segment for reading and positioned writes.
+fn open_segment(path: &Path) -> Result<File, LogError> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| LogError::io("open segment", path, e))
 }

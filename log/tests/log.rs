@@ -1,8 +1,10 @@
 //! Behaviour of the segment log on real files.
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
+
+use spoor_log::record::{Decoded, decode};
 
 use spoor_log::{EventLog, GroupCommit, LogOptions, LogReader};
 
@@ -24,12 +26,17 @@ fn torn_tail_is_truncated_on_open() {
         log.sync().unwrap();
     }
     let segment = dir.path().join("00000000000000000000.log");
-    let whole = std::fs::metadata(&segment).unwrap().len();
-    // A third record cut in the middle of its payload, as a crash mid-write leaves it.
+    let whole = records_end(&std::fs::read(&segment).unwrap());
+    assert!(
+        std::fs::metadata(&segment).unwrap().len() > whole,
+        "zeroed space follows the records"
+    );
+    // A third record cut in the middle of its payload, as a crash mid-write
+    // leaves it in the zeroed space.
     let mut framed = Vec::new();
     spoor_log::record::encode_into(&mut framed, b"third-record-payload");
-    let mut f = OpenOptions::new().append(true).open(&segment).unwrap();
-    f.write_all(&framed[..framed.len() - 5]).unwrap();
+    let f = OpenOptions::new().write(true).open(&segment).unwrap();
+    f.write_all_at(&framed[..framed.len() - 5], whole).unwrap();
     drop(f);
 
     let mut log = EventLog::open(dir.path(), LogOptions::default()).unwrap();
@@ -45,12 +52,88 @@ fn torn_tail_is_truncated_on_open() {
     );
 }
 
+/// Where the whole records at the start of a segment's bytes end.
+fn records_end(bytes: &[u8]) -> u64 {
+    let mut pos = 0;
+    while let Decoded::Record(_, len) = decode(&bytes[pos..]) {
+        pos += len;
+    }
+    pos as u64
+}
+
+#[test]
+fn a_torn_tail_at_the_end_of_the_file_is_truncated_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        preallocate_bytes: 0,
+        ..LogOptions::default()
+    };
+    {
+        let mut log = EventLog::open(dir.path(), options.clone()).unwrap();
+        log.append(&[b"first".as_slice()]).unwrap();
+        log.sync().unwrap();
+    }
+    let segment = dir.path().join("00000000000000000000.log");
+    let whole = std::fs::metadata(&segment).unwrap().len();
+    let mut framed = Vec::new();
+    spoor_log::record::encode_into(&mut framed, b"second");
+    let f = OpenOptions::new().write(true).open(&segment).unwrap();
+    f.write_all_at(&framed[..10], whole).unwrap();
+    drop(f);
+    let log = EventLog::open(dir.path(), options).unwrap();
+    assert_eq!(log.repaired_bytes(), 10);
+    assert_eq!(log.next_offset(), 1);
+    assert_eq!(std::fs::metadata(&segment).unwrap().len(), whole);
+}
+
+#[test]
+fn empty_records_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = EventLog::open(dir.path(), LogOptions::default()).unwrap();
+    assert!(log.append(&[b"a".as_slice(), b""]).is_err());
+    assert_eq!(log.next_offset(), 0);
+}
+
+#[test]
+fn finished_segments_end_with_their_last_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        segment_bytes: 4096,
+        preallocate_bytes: 1024,
+        ..LogOptions::default()
+    };
+    let mut log = EventLog::open(dir.path(), options).unwrap();
+    for i in 0..200u32 {
+        log.append(&[format!("record-{i:04}-of-a-finished-segment").into_bytes()])
+            .unwrap();
+    }
+    log.sync().unwrap();
+    let mut segments: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segments.sort();
+    assert!(segments.len() > 1);
+    for finished in &segments[..segments.len() - 1] {
+        let bytes = std::fs::read(finished).unwrap();
+        assert_eq!(records_end(&bytes), bytes.len() as u64, "{finished:?}");
+    }
+    let last = std::fs::read(segments.last().unwrap()).unwrap();
+    assert_eq!(
+        last.len() % 1024,
+        0,
+        "the last segment is preallocated in steps"
+    );
+    assert_eq!(read_all(dir.path(), 0).len(), 200);
+}
+
 #[test]
 fn segments_roll_and_readers_cross_them() {
     let dir = tempfile::tempdir().unwrap();
     let options = LogOptions {
         segment_bytes: 100,
         fsync: false,
+        ..LogOptions::default()
     };
     let mut log = EventLog::open(dir.path(), options.clone()).unwrap();
     for i in 0..50u32 {
@@ -86,6 +169,27 @@ fn reader_tails_new_appends() {
     log.append(&[b"b", b"c"]).unwrap();
     assert_eq!(reader.next_record().unwrap(), Some((1, b"b".to_vec())));
     assert_eq!(reader.next_record().unwrap(), Some((2, b"c".to_vec())));
+}
+
+#[test]
+fn a_reader_keeps_up_across_preallocated_steps_and_rolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        segment_bytes: 4096,
+        preallocate_bytes: 1024,
+        fsync: false,
+    };
+    let mut log = EventLog::open(dir.path(), options).unwrap();
+    let mut reader = LogReader::open(dir.path(), 0).unwrap();
+    for i in 0..300u64 {
+        let payload = format!("record-{i}-{}", "x".repeat((i % 97) as usize)).into_bytes();
+        assert_eq!(
+            log.append(std::slice::from_ref(&payload)).unwrap(),
+            i..i + 1
+        );
+        assert_eq!(reader.next_record().unwrap(), Some((i, payload)));
+        assert_eq!(reader.next_record().unwrap(), None);
+    }
 }
 
 #[test]
