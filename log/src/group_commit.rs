@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::{EventLog, LogError};
 
@@ -38,6 +39,20 @@ pub type AppendResult = Result<Range<u64>, AppendError>;
 /// Called once with the outcome of an append, on the writer thread; keep it short.
 pub type Reply = Box<dyn FnOnce(AppendResult) + Send>;
 
+/// What one group cost, for metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupStats {
+    /// Records written.
+    pub records: u64,
+    /// Bytes written, framing included.
+    pub bytes: u64,
+    /// Time the fsync took.
+    pub fsync: Duration,
+}
+
+/// Called on the writer thread after each group that was made durable; keep it short.
+pub type Observer = Box<dyn FnMut(&GroupStats) + Send>;
+
 struct Request {
     records: Vec<Vec<u8>>,
     reply: Reply,
@@ -56,12 +71,17 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Starts the writer thread for `log`.
     pub fn start(log: EventLog) -> Self {
+        Self::observed(log, Box::new(|_| {}))
+    }
+
+    /// Starts the writer thread for `log`, telling `observer` about every durable group.
+    pub fn observed(log: EventLog, mut observer: Observer) -> Self {
         let (tx, rx) = mpsc::channel::<Request>();
         let durable = Arc::new(AtomicU64::new(log.next_offset()));
         let published = Arc::clone(&durable);
         let thread = std::thread::Builder::new()
             .name("spoor-log-writer".into())
-            .spawn(move || writer_loop(log, rx, &published))
+            .spawn(move || writer_loop(log, rx, &published, &mut observer))
             .ok();
         GroupCommit {
             tx: Some(tx),
@@ -113,7 +133,12 @@ fn closed() -> AppendError {
     }
 }
 
-fn writer_loop(mut log: EventLog, rx: mpsc::Receiver<Request>, durable: &AtomicU64) {
+fn writer_loop(
+    mut log: EventLog,
+    rx: mpsc::Receiver<Request>,
+    durable: &AtomicU64,
+    observer: &mut Observer,
+) {
     let mut group: Vec<Request> = Vec::new();
     let mut payloads: Vec<Vec<u8>> = Vec::new();
     while let Ok(first) = rx.recv() {
@@ -133,14 +158,23 @@ fn writer_loop(mut log: EventLog, rx: mpsc::Receiver<Request>, durable: &AtomicU
             counts.push(request.records.len() as u64);
             payloads.append(&mut request.records);
         }
+        let mut fsync = Duration::ZERO;
         let outcome = log.append(&payloads).and_then(|range| {
+            let started = Instant::now();
             log.sync()?;
+            fsync = started.elapsed();
             Ok(range)
         });
         payloads.clear();
         match outcome {
             Ok(range) => {
                 durable.store(range.end, Ordering::Release);
+                let records = range.end - range.start;
+                observer(&GroupStats {
+                    records,
+                    bytes: bytes as u64 + records * crate::record::HEADER_LEN as u64,
+                    fsync,
+                });
                 let mut start = range.start;
                 for (request, count) in group.drain(..).zip(counts) {
                     (request.reply)(Ok(start..start + count));

@@ -30,6 +30,6 @@ mod segment;
 mod writer;
 
 pub use error::LogError;
-pub use group_commit::{AppendError, AppendResult, GroupCommit, Reply};
+pub use group_commit::{AppendError, AppendResult, GroupCommit, GroupStats, Observer, Reply};
 pub use reader::LogReader;
 pub use writer::{EventLog, LogOptions};

@@ -20,7 +20,7 @@ use crate::envelope::{self, Shape};
 use crate::error::ApiError;
 use crate::ingest::Route;
 use crate::keys::key_from_headers;
-use crate::metrics::{ReasonLabel, SourceLabel, StatusLabel};
+use crate::metrics::{ReasonLabel, StatusLabel};
 use crate::server::RelayState;
 
 /// Which ingestion route a request came in on.
@@ -65,6 +65,7 @@ pub async fn handle(
     headers: HeaderMap,
     raw: Body,
 ) -> Response {
+    let started = Instant::now();
     let result = ingest(&state, route, peer, headers, raw).await;
     let response = match result {
         Ok(response) => response,
@@ -77,6 +78,10 @@ pub async fn handle(
             status: response.status().as_u16(),
         })
         .inc();
+    state
+        .metrics
+        .request_seconds
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
@@ -180,11 +185,7 @@ async fn ingest(
     }
     state
         .metrics
-        .accepted
-        .get_or_create(&SourceLabel {
-            source: source.config.name.clone(),
-        })
-        .inc_by(accepted as u64);
+        .count_accepted(&source.config.name, accepted as u64);
     for r in &processed.rejected {
         state
             .metrics

@@ -81,7 +81,7 @@ impl Relay {
         let log = EventLog::open(&log_dir(&config.data_dir), options.clone())?;
         let dead_letter = EventLog::open(&dead_letter_dir(&config.data_dir), options)?;
         let repaired_bytes = log.repaired_bytes() + dead_letter.repaired_bytes();
-        let metrics = Metrics::default();
+        let metrics = Metrics::new(config.sources.iter().map(|s| s.name.as_str()));
         metrics
             .log_records
             .set(i64::try_from(log.next_offset()).unwrap_or(i64::MAX));
@@ -96,8 +96,8 @@ impl Relay {
                 limits: config.limits.clone(),
                 enrich: config.enrich.clone(),
             },
-            log: GroupCommit::start(log),
-            dead_letter: GroupCommit::start(dead_letter),
+            log: GroupCommit::observed(log, metrics.log_observer("events")),
+            dead_letter: GroupCommit::observed(dead_letter, metrics.log_observer("dead_letter")),
             metrics,
             config,
         };

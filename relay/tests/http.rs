@@ -340,6 +340,45 @@ fn deprecated_schemas_are_accepted_and_counted_and_flag_policy_keeps_unknown_eve
 }
 
 #[test]
+fn metrics_show_rates_latency_errors_bytes_and_fsync() {
+    let relay = TestRelay::start();
+    let good = json!({"eventId": "m1", "eventName": "signed_up", "userId": "u"});
+    assert_eq!(relay.post("/api/events", &good.to_string()).status(), 200);
+    assert_eq!(relay.post("/api/events", "{not json").status(), 400);
+    let unknown = json!({"eventId": "m2", "eventName": "no_such_event", "userId": "u"});
+    assert_eq!(
+        relay.post("/api/events", &unknown.to_string()).status(),
+        422
+    );
+    let metrics = reqwest::blocking::get(relay.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let value = |line_start: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in {metrics}"))
+    };
+    assert_eq!(value("spoor_ingest_responses_total{status=\"200\"}"), 1.0);
+    assert_eq!(value("spoor_ingest_responses_total{status=\"400\"}"), 1.0);
+    assert_eq!(value("spoor_ingest_responses_total{status=\"422\"}"), 1.0);
+    assert_eq!(value("spoor_ingest_request_seconds_count"), 3.0);
+    assert_eq!(value("spoor_events_accepted_total{source=\"web\"}"), 1.0);
+    assert_eq!(
+        value("spoor_events_rejected_total{reason=\"unknown_event\"}"),
+        1.0
+    );
+    // One record each way: the accepted event, and the unknown one in the dead-letter log.
+    assert!(value("spoor_log_bytes_written_total{log=\"events\"}") > 8.0);
+    assert!(value("spoor_log_bytes_written_total{log=\"dead_letter\"}") > 8.0);
+    assert_eq!(value("spoor_log_fsync_seconds_count{log=\"events\"}"), 1.0);
+    assert!(value("spoor_log_fsync_seconds_sum{log=\"events\"}") > 0.0);
+}
+
+#[test]
 fn hostile_strings_round_trip_unchanged() {
     let relay = TestRelay::start();
     let hostile = "'; DROP TABLE events; -- <script>alert(1)</script> \u{0000}\u{202e}ﷺ🦀\"\\\n\t";
