@@ -9,7 +9,7 @@ use crate::error::PipelineError;
 use crate::range_file::{self, RangeFile};
 use crate::sink::parquet_file;
 
-/// Files at least this big are left alone.
+/// Files at least this big are left alone, and a merge takes in at most about this many bytes.
 pub const LARGE_FILE_BYTES: u64 = 64 << 20;
 
 /// Merges the small committed Parquet range files of `dir` once there are `min_files` of them.
@@ -20,30 +20,33 @@ pub fn compact_parquet(
     min_files: usize,
     level: i32,
 ) -> Result<usize, PipelineError> {
-    let files: Vec<RangeFile> = range_file::list(dir)?
+    let files: Vec<(RangeFile, u64)> = range_file::list(dir)?
         .into_iter()
         .filter(|f| f.last < committed)
-        .filter(|f| {
-            std::fs::metadata(&f.path)
-                .map(|m| m.len() < LARGE_FILE_BYTES)
-                .unwrap_or(false)
+        .filter_map(|f| {
+            let bytes = std::fs::metadata(&f.path).ok()?.len();
+            (bytes < LARGE_FILE_BYTES).then_some((f, bytes))
         })
         .collect();
     if files.len() < min_files.max(2) {
         return Ok(0);
     }
-    // Merge runs of files that share a schema (a new schema version adds columns).
+    // Merge runs of files that share a schema (a new schema version adds
+    // columns), each run up to about LARGE_FILE_BYTES.
     let mut merged = 0;
     let mut run: Vec<&RangeFile> = Vec::new();
+    let mut run_bytes = 0;
     let mut run_schema = None;
-    for file in &files {
+    for (file, bytes) in &files {
         let schema = parquet_file::schema_of(&file.path)?;
-        if run_schema.as_ref() != Some(&schema) {
+        if run_schema.as_ref() != Some(&schema) || run_bytes + bytes > LARGE_FILE_BYTES {
             merged += merge(dir, &run, level)?;
             run.clear();
+            run_bytes = 0;
             run_schema = Some(schema);
         }
         run.push(file);
+        run_bytes += bytes;
     }
     merged += merge(dir, &run, level)?;
     Ok(merged)
@@ -54,18 +57,55 @@ fn merge(dir: &Path, run: &[&RangeFile], level: i32) -> Result<usize, PipelineEr
         return Ok(0);
     }
     let schema = parquet_file::schema_of(&run[0].path)?;
-    let mut batches = Vec::new();
-    for file in run {
-        batches.extend(parquet_file::read(&file.path)?);
-    }
     let first = run[0].first;
     let last = run.iter().map(|f| f.last).max().unwrap_or(first);
     let path = dir.join(range_file::file_name(first, last, "parquet"));
-    parquet_file::write(&path, schema, &batches, level)?;
+    let sources: Vec<&Path> = run.iter().map(|f| f.path.as_path()).collect();
+    parquet_file::write_concatenated(&path, schema, &sources, level)?;
     range_file::sync_dir(dir)?;
     for file in run.iter().filter(|f| f.path != path) {
         range_file::remove_file(&file.path)?;
     }
     range_file::sync_dir(dir)?;
     Ok(run.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn write_part(dir: &Path, first: u64, last: u64, schema: &Arc<Schema>) {
+        let values = Int64Array::from_iter_values(first as i64..=last as i64);
+        let batch = RecordBatch::try_new(Arc::clone(schema), vec![Arc::new(values)]).unwrap();
+        let path = dir.join(range_file::file_name(first, last, "parquet"));
+        parquet_file::write(&path, Arc::clone(schema), &[batch], 3).unwrap();
+    }
+
+    #[test]
+    fn small_committed_files_become_one_with_every_row_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        for (first, last) in [(0, 9), (10, 19), (20, 29), (30, 39)] {
+            write_part(dir.path(), first, last, &schema);
+        }
+        // The last file is not committed yet and stays as it is.
+        assert_eq!(compact_parquet(dir.path(), 30, 2, 3).unwrap(), 3);
+        let files = range_file::list(dir.path()).unwrap();
+        let ranges: Vec<_> = files.iter().map(|f| (f.first, f.last)).collect();
+        assert_eq!(ranges, vec![(0, 29), (30, 39)]);
+        let rows: Vec<i64> = parquet_file::read(&files[0].path)
+            .unwrap()
+            .iter()
+            .flat_map(|b| {
+                let column = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+                (0..column.len()).map(|i| column.value(i)).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(rows, (0..30).collect::<Vec<_>>());
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 
@@ -42,6 +42,34 @@ pub fn write(
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
     let file = write_file(&tmp, path, schema, batches, properties(level))?;
+    file.sync_all()
+        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
+/// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
+/// to `path` atomically, holding one batch of input at a time. The caller
+/// fsyncs the folder.
+pub fn write_concatenated(
+    path: &Path,
+    schema: Arc<Schema>,
+    sources: &[&Path],
+    level: i32,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(properties(level)))
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    for source in sources {
+        for batch in batches(source)? {
+            writer
+                .write(&batch?)
+                .map_err(|e| PipelineError::parquet(path, e))?;
+        }
+    }
+    let file = writer
+        .into_inner()
+        .map_err(|e| PipelineError::parquet(path, e))?;
     file.sync_all()
         .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
@@ -92,17 +120,21 @@ fn write_file(
 
 /// Reads every row group of `path`.
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, PipelineError> {
-    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| PipelineError::parquet(path, e))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|e| PipelineError::parquet(path, e))?;
     let mut out = Vec::new();
-    for batch in reader {
+    for batch in batches(path)? {
         out.push(batch?);
     }
     Ok(out)
+}
+
+/// The rows of `path`, batch by batch.
+fn batches(path: &Path) -> Result<ParquetRecordBatchReader, PipelineError> {
+    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| PipelineError::parquet(path, e))
 }
 
 /// The schema stored in `path`.
