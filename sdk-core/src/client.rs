@@ -1,12 +1,12 @@
 //! The client state machine: calls in, batches out, outcomes back in.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use core::time::Duration;
 
 use crate::batch::{self, BatchId, BatchLimits, Transmit};
 use crate::config::Config;
-use crate::consent::{ConsentGate, ConsentState};
+use crate::consent::{Categories, ConsentGate, ConsentState};
 use crate::error::Error;
 use crate::event::{EventContext, EventType, WireEvent};
 use crate::identity::Identity;
@@ -414,7 +414,7 @@ impl<S: Storage> Client<S> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let granted: BTreeSet<String> = granted
+        let granted: Categories = granted
             .into_iter()
             .map(|c| c.as_ref().to_string())
             .collect();

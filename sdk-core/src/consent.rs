@@ -5,8 +5,6 @@
 //! [`ConsentMode::GrantedUntilDecided`]). A decision lists the granted
 //! categories; every other category is denied from then on.
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
 
 use crate::config::ConsentMode;
@@ -22,11 +20,36 @@ pub enum ConsentState {
     Denied,
 }
 
+/// A set of categories: a sorted `Vec` without duplicates. A handful of
+/// categories at most, and unlike a `BTreeSet<String>` it adds no B-tree code
+/// of its own to the browser SDK's WASM (BENCHMARKS.md, "Browser SDK").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub(crate) struct Categories(Vec<String>);
+
+impl Categories {
+    /// Whether `category` is in the set.
+    pub fn contains(&self, category: &str) -> bool {
+        self.0
+            .binary_search_by(|c| c.as_str().cmp(category))
+            .is_ok()
+    }
+}
+
+impl FromIterator<String> for Categories {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        let mut categories: Vec<String> = iter.into_iter().collect();
+        categories.sort_unstable();
+        categories.dedup();
+        Categories(categories)
+    }
+}
+
 /// The persisted form of a decision (meta key [`ConsentGate::META_KEY`]):
-/// `{"granted": [categories]}`.
+/// `{"granted": [categories]}`, sorted.
 #[derive(Debug, Serialize)]
 struct Decision {
-    granted: BTreeSet<String>,
+    granted: Categories,
 }
 
 impl Decision {
@@ -40,7 +63,7 @@ impl Decision {
             .as_array()?
             .iter()
             .map(|c| c.as_str().map(String::from))
-            .collect::<Option<BTreeSet<String>>>()?;
+            .collect::<Option<Categories>>()?;
         Some(Decision { granted })
     }
 }
@@ -49,7 +72,7 @@ impl Decision {
 #[derive(Debug, Clone)]
 pub(crate) struct ConsentGate {
     mode: ConsentMode,
-    granted: Option<BTreeSet<String>>,
+    granted: Option<Categories>,
 }
 
 impl ConsentGate {
@@ -73,7 +96,7 @@ impl ConsentGate {
     }
 
     /// Records the user's decision; returns its persisted form.
-    pub fn decide(&mut self, granted: BTreeSet<String>) -> String {
+    pub fn decide(&mut self, granted: Categories) -> String {
         let persisted = serde_json::to_string(&Decision {
             granted: granted.clone(),
         })
@@ -91,7 +114,7 @@ mod tests {
     fn pending_until_decided_then_only_listed_are_granted() {
         let mut gate = ConsentGate::new(ConsentMode::RequireDecision, None);
         assert_eq!(gate.state("analytics"), ConsentState::Pending);
-        let saved = gate.decide(BTreeSet::from(["analytics".to_string()]));
+        let saved = gate.decide(Categories::from_iter(["analytics".to_string()]));
         assert_eq!(gate.state("analytics"), ConsentState::Granted);
         assert_eq!(gate.state("marketing"), ConsentState::Denied);
         let restored = ConsentGate::new(ConsentMode::RequireDecision, Some(&saved));
@@ -100,10 +123,30 @@ mod tests {
     }
 
     #[test]
+    fn categories_are_sorted_and_deduplicated_as_a_btree_set_was() {
+        let categories: Categories = ["b", "a", "b", "", "c"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            serde_json::to_string(&Decision {
+                granted: categories.clone()
+            })
+            .unwrap(),
+            r#"{"granted":["","a","b","c"]}"#
+        );
+        for c in ["", "a", "b", "c"] {
+            assert!(categories.contains(c), "{c}");
+        }
+        assert!(!categories.contains("d"));
+        assert!(!categories.contains("ab"));
+    }
+
+    #[test]
     fn granted_until_decided_mode() {
         let mut gate = ConsentGate::new(ConsentMode::GrantedUntilDecided, None);
         assert_eq!(gate.state("anything"), ConsentState::Granted);
-        gate.decide(BTreeSet::new());
+        gate.decide(Categories::default());
         assert_eq!(gate.state("anything"), ConsentState::Denied);
     }
 }
