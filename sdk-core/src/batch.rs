@@ -42,10 +42,12 @@ pub(crate) fn build<'a>(
     sent_at: &str,
     dropped: u64,
 ) -> BuiltBatch {
-    let sent_at_json = format!("\"{sent_at}\"");
-    let mut tail = format!("],\"sentAt\":{sent_at_json}");
+    // Built with push_str, not format!, to keep core::fmt out of the browser SDK's WASM.
+    let sent_at_json = ["\"", sent_at, "\""].concat();
+    let mut tail = ["],\"sentAt\":", &sent_at_json].concat();
     if dropped > 0 {
-        tail.push_str(&format!(",\"dropped\":{dropped}"));
+        tail.push_str(",\"dropped\":");
+        tail.push_str(itoa::Buffer::new().format(dropped));
     }
     tail.push('}');
     const HEAD: &str = "{\"batch\":[";

@@ -10,7 +10,7 @@ use crate::consent::{Categories, ConsentGate, ConsentState};
 use crate::error::Error;
 use crate::event::{EventContext, EventType, WireEvent};
 use crate::identity::Identity;
-use crate::ids::uuid_v7;
+use crate::ids::{to_text, uuid_v7};
 use crate::message::{Alias, Group, Identify, Message, Page, Properties, Screen, Track};
 use crate::queue::{Bounds, Queue};
 use crate::retry::{Backoff, SendOutcome, Verdict};
@@ -219,7 +219,7 @@ impl<S: Storage> Client<S> {
             return Ok(Recorded::Discarded);
         }
 
-        let event_id = uuid_v7(now, &mut self.rng).to_string();
+        let event_id = to_text(uuid_v7(now, &mut self.rng));
         let timestamp = options.timestamp.unwrap_or(now).to_rfc3339();
         // The client's session is this device's; a call about another user
         // (a backend's) gets none and leaves it alone. The pipeline
@@ -387,7 +387,7 @@ impl<S: Storage> Client<S> {
     fn add_unreported_drops(&mut self, count: u64) {
         self.unreported_drops = self.unreported_drops.saturating_add(count);
         self.queue
-            .stage_meta(DROPPED_KEY, Some(self.unreported_drops.to_string()));
+            .stage_meta(DROPPED_KEY, Some(decimal(self.unreported_drops)));
     }
 
     /// Forgets the user: a new anonymousId, no userId, and the next event starts a new session.
@@ -603,7 +603,7 @@ impl<S: Storage> Client<S> {
                     self.unreported_drops =
                         self.unreported_drops.saturating_sub(flight.reported_drops);
                     self.queue
-                        .stage_meta(DROPPED_KEY, Some(self.unreported_drops.to_string()));
+                        .stage_meta(DROPPED_KEY, Some(decimal(self.unreported_drops)));
                 }
             }
             Verdict::Retry(retry_after) => {
@@ -700,6 +700,11 @@ impl<S: Storage> Client<S> {
     pub fn into_storage(self) -> S {
         self.storage
     }
+}
+
+/// `n` in decimal, through `itoa` rather than `Display` (see `ids::to_text`).
+fn decimal(n: u64) -> String {
+    itoa::Buffer::new().format(n).to_owned()
 }
 
 fn validate(message: &Message) -> Result<(), Error> {

@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use serde::Serialize;
 
-use crate::ids::uuid_v7;
+use crate::ids::{to_text, uuid_v7};
 use crate::rng::Rng;
 use crate::time::Timestamp;
 
@@ -57,7 +57,7 @@ impl Sessions {
         };
         if expired {
             self.current = Some(Session {
-                id: uuid_v7(now, rng).to_string(),
+                id: to_text(uuid_v7(now, rng)),
                 last_activity: now.as_millis(),
             });
         } else if let Some(s) = &mut self.current {

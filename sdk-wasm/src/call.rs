@@ -50,8 +50,8 @@ pub enum CallError {
     Json {
         /// Which argument.
         what: &'static str,
-        /// The parser's message.
-        reason: String,
+        /// What kind of error the parser found (see [`json_error`]).
+        reason: &'static str,
     },
     /// An argument that must be a JSON object was something else.
     #[error("{0} must be an object")]
@@ -116,8 +116,21 @@ fn parse_object(json: Option<&str>, what: &'static str) -> Result<Properties, Ca
         Ok(_) => Err(CallError::NotAnObject(what)),
         Err(e) => Err(CallError::Json {
             what,
-            reason: e.to_string(),
+            reason: json_error(&e),
         }),
+    }
+}
+
+/// What kind of error `e` is, as a fixed message. `serde_json::Error`'s own
+/// message (with its line and column) would link its formatting code and
+/// `std::io::Error`'s into the WASM; the JS side stringifies every argument,
+/// so these errors are not expected in practice.
+pub fn json_error(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end of input",
     }
 }
 
@@ -193,13 +206,18 @@ mod tests {
         let err = build_message(CallKind::Track, Some("e".into()), None, Some("[1,2]"), None);
         assert_eq!(err, Err(CallError::NotAnObject("properties")));
         let err = build_message(CallKind::Track, Some("e".into()), None, Some("{"), None);
-        assert!(matches!(
+        assert_eq!(
             err,
             Err(CallError::Json {
                 what: "properties",
-                ..
+                reason: "unexpected end of input",
             })
-        ));
+        );
+        let err = build_message(CallKind::Track, Some("e".into()), None, Some("{x"), None);
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("properties is not valid JSON: syntax error".to_string())
+        );
         let err = build_message(
             CallKind::Track,
             Some("e".into()),

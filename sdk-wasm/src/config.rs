@@ -7,6 +7,8 @@ use core::time::Duration;
 use serde_json::{Map, Value};
 use spoor_core::{Config, ConsentMode, Library};
 
+use crate::call::json_error;
+
 /// Why a configuration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid config: {0}")]
@@ -21,7 +23,8 @@ pub struct ConfigError(pub String);
 /// `retryBase`, `retryCap`, `sessionTimeout` (ms), `requireConsent` (bool) and
 /// `defaultCategory`. Unknown keys are ignored.
 pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
-    let value: Value = serde_json::from_str(json).map_err(|e| ConfigError(e.to_string()))?;
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| ConfigError(["not JSON: ", json_error(&e)].concat()))?;
     let Value::Object(map) = value else {
         return Err(ConfigError("expected a JSON object".into()));
     };
@@ -73,7 +76,7 @@ fn number(map: &Map<String, Value>, key: &str) -> Result<Option<u64>, ConfigErro
             .as_u64()
             .or_else(|| value.as_f64().filter(|n| *n >= 0.0).map(|n| n as u64))
             .map(Some)
-            .ok_or_else(|| ConfigError(format!("{key} must be a non-negative number"))),
+            .ok_or_else(|| ConfigError([key, " must be a non-negative number"].concat())),
     }
 }
 

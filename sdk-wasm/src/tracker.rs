@@ -7,7 +7,7 @@ use spoor_core::{
 };
 use wasm_bindgen::prelude::*;
 
-use crate::call::{CallKind, build_message};
+use crate::call::{CallKind, build_message, json_error};
 use crate::config::parse_config;
 use crate::store::{JsStore, Loaded, StoreSink};
 
@@ -71,7 +71,7 @@ impl Tracker {
         options: Option<String>,
         now: f64,
     ) -> Result<String, String> {
-        let kind = CallKind::from_code(kind).ok_or_else(|| format!("unknown call kind {kind}"))?;
+        let kind = CallKind::from_code(kind).ok_or_else(|| "unknown call kind".to_string())?;
         let message = build_message(
             kind,
             name,
@@ -94,7 +94,8 @@ impl Tracker {
         let context = self.client.context_mut();
         match value {
             Some(json) => {
-                let value: Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+                let value: Value = serde_json::from_str(&json)
+                    .map_err(|e| ["context value is not valid JSON: ", json_error(&e)].concat())?;
                 context.insert(key.to_string(), value);
             }
             None => {
@@ -232,7 +233,7 @@ impl Tracker {
             out.push('"');
             out.push_str(key);
             out.push_str("\":");
-            out.push_str(&value.to_string());
+            out.push_str(itoa::Buffer::new().format(*value));
         }
         out.push('}');
         out
