@@ -5,9 +5,8 @@
 //! [`ConsentMode::GrantedUntilDecided`]). A decision lists the granted
 //! categories; every other category is denied from then on.
 
-use serde::Serialize;
-
 use crate::config::ConsentMode;
+use crate::json::{Items, Properties, decode_string, push_string};
 
 /// Whether events of a category may be stored and sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +22,7 @@ pub enum ConsentState {
 /// A set of categories: a sorted `Vec` without duplicates. A handful of
 /// categories at most, and unlike a `BTreeSet<String>` it adds no B-tree code
 /// of its own to the browser SDK's WASM (BENCHMARKS.md, "Browser SDK").
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Categories(Vec<String>);
 
 impl Categories {
@@ -47,22 +45,36 @@ impl FromIterator<String> for Categories {
 
 /// The persisted form of a decision (meta key [`ConsentGate::META_KEY`]):
 /// `{"granted": [categories]}`, sorted.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct Decision {
     granted: Categories,
 }
 
 impl Decision {
-    /// Reads the persisted form through `serde_json::Value` rather than a
-    /// derived `Deserialize`, whose error messages would link float
-    /// formatting into the browser SDK's WASM.
+    /// The persisted form, written by hand like the events (see `crate::json`).
+    fn to_json(&self) -> String {
+        let mut out = String::from("{\"granted\":[");
+        for (i, category) in self.granted.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, category);
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// Reads the persisted form with the core's JSON text scanner rather
+    /// than `serde_json::Value` or a derived `Deserialize` (whose error
+    /// messages would link float formatting into the browser SDK's WASM).
     fn parse(text: &str) -> Option<Decision> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let granted = value
-            .get("granted")?
-            .as_array()?
-            .iter()
-            .map(|c| c.as_str().map(String::from))
+        let object = Properties::from_json(text).ok()?;
+        let granted = object.get_json("granted")?;
+        if !granted.starts_with('[') {
+            return None;
+        }
+        let granted = Items::new(granted)
+            .map(|c| c.starts_with('"').then(|| decode_string(c).into_owned()))
             .collect::<Option<Categories>>()?;
         Some(Decision { granted })
     }
@@ -97,10 +109,10 @@ impl ConsentGate {
 
     /// Records the user's decision; returns its persisted form.
     pub fn decide(&mut self, granted: Categories) -> String {
-        let persisted = serde_json::to_string(&Decision {
+        let persisted = Decision {
             granted: granted.clone(),
-        })
-        .unwrap_or_default();
+        }
+        .to_json();
         self.granted = Some(granted);
         persisted
     }
@@ -129,12 +141,22 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(
-            serde_json::to_string(&Decision {
+            Decision {
                 granted: categories.clone()
-            })
-            .unwrap(),
+            }
+            .to_json(),
             r#"{"granted":["","a","b","c"]}"#
         );
+        let odd: Categories = ["q\"uote", "\u{1}"].map(String::from).into_iter().collect();
+        let saved = Decision {
+            granted: odd.clone(),
+        }
+        .to_json();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&saved).unwrap(),
+            serde_json::json!({"granted": ["\u{1}", "q\"uote"]})
+        );
+        assert_eq!(Decision::parse(&saved).map(|d| d.granted), Some(odd));
         for c in ["", "a", "b", "c"] {
             assert!(categories.contains(c), "{c}");
         }

@@ -41,6 +41,7 @@ mod error;
 mod event;
 mod identity;
 mod ids;
+mod json;
 mod message;
 mod queue;
 mod retry;
@@ -56,7 +57,8 @@ pub use config::{Config, ConsentMode, Library};
 pub use consent::ConsentState;
 pub use error::Error;
 pub use event::EventType;
-pub use message::{Alias, EventOptions, Group, Identify, Message, Page, Properties, Screen, Track};
+pub use json::{JsonError, Properties};
+pub use message::{Alias, EventOptions, Group, Identify, Message, Page, Screen, Track};
 pub use retry::{SendOutcome, max_backoff, parse_retry_after};
 pub use stats::Stats;
 #[cfg(feature = "sqlite")]

@@ -1,13 +1,12 @@
 //! The exported client: `spoor_core::Client` on the browser store, driven by
 //! the JavaScript host loop (see the crate docs).
 
-use serde_json::Value;
 use spoor_core::{
     BatchId, Client, ConsentState, FlushMark, SendOutcome, Timestamp, parse_retry_after,
 };
 use wasm_bindgen::prelude::*;
 
-use crate::call::{CallKind, build_message, json_error};
+use crate::call::{CallKind, build_message};
 use crate::config::parse_config;
 use crate::store::{JsStore, Loaded, StoreSink};
 
@@ -94,9 +93,9 @@ impl Tracker {
         let context = self.client.context_mut();
         match value {
             Some(json) => {
-                let value: Value = serde_json::from_str(&json)
-                    .map_err(|e| ["context value is not valid JSON: ", json_error(&e)].concat())?;
-                context.insert(key.to_string(), value);
+                context
+                    .insert_json(key, &json)
+                    .map_err(|e| ["context value: ", &e.to_string()].concat())?;
             }
             None => {
                 context.remove(key);
