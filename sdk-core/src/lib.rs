@@ -63,5 +63,5 @@ pub use retry::{SendOutcome, max_backoff, parse_retry_after};
 pub use stats::Stats;
 #[cfg(feature = "sqlite")]
 pub use storage::SqliteStorage;
-pub use storage::{MemoryStorage, QueuedEvent, Snapshot, Storage, StorageError, WriteBatch};
+pub use storage::{MemoryStorage, Meta, QueuedEvent, Snapshot, Storage, StorageError, WriteBatch};
 pub use time::Timestamp;

@@ -5,9 +5,9 @@
 //! commits the batch to its [`Storage`](crate::Storage) in one transaction.
 //! An event appended and removed before a commit never reaches storage.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-use crate::storage::{QueuedEvent, WriteBatch};
+use crate::storage::{Meta, QueuedEvent, WriteBatch};
 use crate::time::Timestamp;
 
 /// A queued event and whether it is part of the batch in flight.
@@ -37,7 +37,7 @@ pub(crate) struct Queue {
     bounds: Bounds,
     staged_append: VecDeque<QueuedEvent>,
     staged_remove: Vec<u64>,
-    staged_meta: BTreeMap<String, Option<String>>,
+    staged_meta: Meta<Option<String>>,
 }
 
 impl Queue {
@@ -60,7 +60,7 @@ impl Queue {
             bounds,
             staged_append: VecDeque::new(),
             staged_remove: Vec::new(),
-            staged_meta: BTreeMap::new(),
+            staged_meta: Meta::new(),
         }
     }
 
