@@ -1,7 +1,5 @@
 //! The client state machine: calls in, batches out, outcomes back in.
 
-use std::collections::VecDeque;
-
 use core::time::Duration;
 
 use crate::batch::{self, BatchId, BatchLimits, Transmit};
@@ -93,7 +91,9 @@ pub struct Client<S: Storage> {
     sessions: Sessions,
     session_dirty: bool,
     consent: ConsentGate,
-    awaiting: VecDeque<AwaitingEvent>,
+    /// Oldest first. A `Vec`, not a `VecDeque`: one generic collection less
+    /// in the browser WASM, and dropping the oldest happens only when full.
+    awaiting: Vec<AwaitingEvent>,
     queue: Queue,
     in_flight: Option<InFlight>,
     backoff: Backoff,
@@ -153,7 +153,7 @@ impl<S: Storage> Client<S> {
             sessions,
             session_dirty: false,
             consent,
-            awaiting: VecDeque::new(),
+            awaiting: Vec::new(),
             queue,
             in_flight: None,
             split_limit: None,
@@ -255,15 +255,17 @@ impl<S: Storage> Client<S> {
         }
 
         if state == ConsentState::Pending {
-            self.awaiting.push_back(AwaitingEvent {
+            self.awaiting.push(AwaitingEvent {
                 event_id: event_id.clone(),
                 category,
                 body,
             });
-            while self.awaiting.len() > self.config.max_pending_events {
-                self.awaiting.pop_front();
-                self.stats.dropped_awaiting_consent += 1;
-            }
+            let excess = self
+                .awaiting
+                .len()
+                .saturating_sub(self.config.max_pending_events);
+            self.awaiting.drain(..excess);
+            self.stats.dropped_awaiting_consent += excess as u64;
             return Ok(Recorded::AwaitingConsent { event_id });
         }
         self.enqueue(event_id.clone(), category, body, now);

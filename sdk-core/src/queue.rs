@@ -35,7 +35,7 @@ pub(crate) struct Queue {
     bytes: usize,
     next_seq: u64,
     bounds: Bounds,
-    staged_append: VecDeque<QueuedEvent>,
+    staged_append: Vec<QueuedEvent>,
     staged_remove: Vec<u64>,
     staged_meta: Meta<Option<String>>,
 }
@@ -58,7 +58,7 @@ impl Queue {
             bytes,
             next_seq,
             bounds,
-            staged_append: VecDeque::new(),
+            staged_append: Vec::new(),
             staged_remove: Vec::new(),
             staged_meta: Meta::new(),
         }
@@ -106,7 +106,7 @@ impl Queue {
         };
         self.next_seq += 1;
         self.bytes += event.body.len();
-        self.staged_append.push_back(event.clone());
+        self.staged_append.push(event.clone());
         self.entries.push_back(Entry {
             event,
             in_flight: false,
@@ -157,7 +157,7 @@ impl Queue {
 
     /// Removes every event whose category fails `keep`; returns how many.
     pub fn purge(&mut self, keep: impl Fn(&str) -> bool) -> usize {
-        let staged_from = self.staged_append.front().map(|e| e.seq);
+        let staged_from = self.staged_append.first().map(|e| e.seq);
         let mut removed = 0;
         let mut bytes = 0;
         let mut unstaged = Vec::new();
@@ -187,7 +187,7 @@ impl Queue {
         // Never written: forget the append instead of writing and deleting it.
         if self
             .staged_append
-            .front()
+            .first()
             .is_some_and(|first| seq >= first.seq)
             && let Ok(i) = self.staged_append.binary_search_by_key(&seq, |e| e.seq)
         {
@@ -212,7 +212,7 @@ impl Queue {
     /// Takes the writes to commit; give them back with [`Queue::restore_staged`] if the commit fails.
     pub fn take_staged(&mut self) -> WriteBatch {
         WriteBatch {
-            append: std::mem::take(&mut self.staged_append).into(),
+            append: std::mem::take(&mut self.staged_append),
             remove: std::mem::take(&mut self.staged_remove),
             meta: std::mem::take(&mut self.staged_meta),
         }
@@ -220,7 +220,7 @@ impl Queue {
 
     /// Puts back writes whose commit failed (nothing was staged since they were taken).
     pub fn restore_staged(&mut self, batch: WriteBatch) {
-        self.staged_append = batch.append.into();
+        self.staged_append = batch.append;
         self.staged_remove = batch.remove;
         self.staged_meta = batch.meta;
     }
