@@ -127,7 +127,10 @@ pub fn non_negative(json: &str) -> Option<u64> {
         None => (false, json),
     };
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i64>().ok()?),
+        Some(at) => {
+            let (mantissa, exponent) = unsigned.split_at_checked(at)?;
+            (mantissa, exponent.get(1..)?.parse::<i64>().ok()?)
+        }
         None => (unsigned, 0),
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));

@@ -89,7 +89,7 @@ impl Properties {
         let value = value.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r'));
         self.remove(key);
         let mut json = String::with_capacity(self.json.len() + key.len() + value.len() + 4);
-        json.push_str(&self.json[..self.json.len() - 1]);
+        json.push_str(self.json.strip_suffix('}').unwrap_or(&self.json));
         if json.len() > 1 {
             json.push(',');
         }

@@ -31,11 +31,12 @@ impl<'a> Iterator for Entries<'a> {
             return None;
         }
         let key_end = string_end(rest);
-        let key = decode_string(&rest[..key_end]);
-        let after = rest[key_end..].trim_start_matches(|c: char| c == ':' || is_space(c));
-        let value_end = value_end(after);
-        self.rest = &after[value_end..];
-        Some((key, &after[..value_end]))
+        let (key, after) = split(rest, key_end);
+        let key = decode_string(key);
+        let after = after.trim_start_matches(|c: char| c == ':' || is_space(c));
+        let (value, rest) = split(after, value_end(after));
+        self.rest = rest;
+        Some((key, value))
     }
 }
 
@@ -64,9 +65,19 @@ impl<'a> Iterator for Items<'a> {
             self.rest = "";
             return None;
         }
-        let end = value_end(rest);
-        self.rest = &rest[end..];
-        Some(&rest[..end])
+        let (item, rest) = split(rest, value_end(rest));
+        self.rest = rest;
+        Some(item)
+    }
+}
+
+/// `text` split at `at`. Every split here falls on an ASCII character of
+/// checked JSON; `get` rather than indexing keeps the panic path of a split
+/// inside a character (and the `Debug` formatting it links) out of the WASM.
+fn split(text: &str, at: usize) -> (&str, &str) {
+    match (text.get(..at), text.get(at..)) {
+        (Some(head), Some(tail)) => (head, tail),
+        _ => (text, ""),
     }
 }
 
@@ -96,7 +107,7 @@ fn value_end(text: &str) -> usize {
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                i += string_end(&text[i..]);
+                i += string_end(text.get(i..).unwrap_or_default());
                 if depth == 0 {
                     return i;
                 }

@@ -18,7 +18,8 @@ pub(crate) fn push_string(out: &mut String, text: &str) {
             0x00..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&text[start..i]);
+        // `i` and `start` are at ASCII bytes: `get` never fails, and has no panic path.
+        out.push_str(text.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             out.push_str("\\u00");
             out.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -28,6 +29,6 @@ pub(crate) fn push_string(out: &mut String, text: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&text[start..]);
+    out.push_str(text.get(start..).unwrap_or_default());
     out.push('"');
 }
