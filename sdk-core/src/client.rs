@@ -264,7 +264,12 @@ impl<S: Storage> Client<S> {
                 .awaiting
                 .len()
                 .saturating_sub(self.config.max_pending_events);
-            self.awaiting.drain(..excess);
+            // retain, not drain(..excess): no range check to panic (and format) in the WASM.
+            let mut seen = 0;
+            self.awaiting.retain(|_| {
+                seen += 1;
+                seen > excess
+            });
             self.stats.dropped_awaiting_consent += excess as u64;
             return Ok(Recorded::AwaitingConsent { event_id });
         }

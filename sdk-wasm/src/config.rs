@@ -72,9 +72,11 @@ pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
 fn number(map: &Properties, key: &str) -> Result<Option<u64>, ConfigError> {
     match map.get_json(key) {
         None | Some("null") => Ok(None),
-        Some(value) => non_negative(value)
-            .map(Some)
-            .ok_or_else(|| ConfigError([key, " must be a non-negative number"].concat())),
+        Some(value) => non_negative(value).map(Some).ok_or_else(|| {
+            let mut message = key.to_string();
+            message.push_str(" must be a non-negative number");
+            ConfigError(message)
+        }),
     }
 }
 

@@ -93,9 +93,11 @@ impl Tracker {
         let context = self.client.context_mut();
         match value {
             Some(json) => {
-                context
-                    .insert_json(key, &json)
-                    .map_err(|e| ["context value: ", &e.to_string()].concat())?;
+                context.insert_json(key, &json).map_err(|e| {
+                    let mut message = String::from("context value: ");
+                    message.push_str(&e.to_string());
+                    message
+                })?;
             }
             None => {
                 context.remove(key);

@@ -121,7 +121,11 @@ impl Checker<'_> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
-        if self.bytes[self.at..].starts_with(word) {
+        if self
+            .bytes
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
             self.at += word.len();
             Ok(())
         } else {
