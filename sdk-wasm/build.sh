@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package @spoor/browser into sdk-wasm/npm/dist:
 #   spoor.js             the SDK as one minified ES module (our JS + wasm-bindgen's glue)
-#   spoor_wasm_bg.wasm   spoor-core + spoor-wasm, size-optimized by wasm-opt -Oz
+#   spoor_wasm_bg.wasm   spoor-core + spoor-wasm, size-optimized by wasm-opt -Oz (SPOOR_WASM_OPT=0: not)
 #   index.d.ts           TypeScript types
 # Needs what .ci/setup-browser.sh installs (wasm32 target, wasm-bindgen-cli, npm dev deps).
 # Usage: sdk-wasm/build.sh [--pack]   (--pack also runs `npm pack` into sdk-wasm/npm)
@@ -32,9 +32,9 @@ rm -rf "$npm_dir/pkg" "$npm_dir/dist"
 mkdir -p "$npm_dir/dist"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$npm_dir/pkg" \
   "$target_dir/wasm32-unknown-unknown/release/spoor_wasm.wasm"
-# wasm-opt -Oz makes the file smaller but its gzip larger here (BENCHMARKS.md, "Browser SDK"),
-# and gzip is what a page downloads: off by default, SPOOR_WASM_OPT=1 turns it on.
-if [ "${SPOOR_WASM_OPT:-0}" = 1 ]; then
+# wasm-opt -Oz: on the current core it makes the gzip smaller too (it did not before the core
+# shed serde_json's Value; BENCHMARKS.md, "Browser SDK"). SPOOR_WASM_OPT=0 turns it off.
+if [ "${SPOOR_WASM_OPT:-1}" = 1 ]; then
   "$bin/wasm-opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-reference-types --enable-multivalue --enable-mutable-globals \
     "$npm_dir/pkg/spoor_wasm_bg.wasm" -o "$npm_dir/dist/spoor_wasm_bg.wasm"

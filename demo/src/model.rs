@@ -263,7 +263,7 @@ impl Session<'_> {
             context.insert("referrer".into(), json!({"url": c.referrer}));
         }
         EventOptions {
-            context,
+            context: context.into(),
             timestamp: Some(spoor_core::Timestamp::from_millis(self.t)),
             user_id: self.ids.user_id.map(str::to_string),
             anonymous_id: Some(self.ids.anonymous_id.to_string()),
@@ -279,7 +279,7 @@ impl Session<'_> {
             at_ms,
             message: Message::Track(Track {
                 name: name.into(),
-                properties,
+                properties: properties.into(),
                 options,
             }),
         });
@@ -295,7 +295,7 @@ impl Session<'_> {
             at_ms,
             message: Message::Page(Page {
                 name: Some(title.into()),
-                properties,
+                properties: properties.into(),
                 options,
             }),
         });
@@ -390,7 +390,7 @@ impl Session<'_> {
             at_ms,
             message: Message::Identify(Identify {
                 user_id: Some(user_id.into()),
-                traits,
+                traits: traits.into(),
                 options,
             }),
         });

@@ -42,10 +42,17 @@ pub(crate) fn build<'a>(
     sent_at: &str,
     dropped: u64,
 ) -> BuiltBatch {
-    let sent_at_json = format!("\"{sent_at}\"");
-    let mut tail = format!("],\"sentAt\":{sent_at_json}");
+    // Built with push_str, not format! or concat, to keep core::fmt and
+    // slice joining out of the browser SDK's WASM.
+    let mut sent_at_json = String::with_capacity(sent_at.len() + 2);
+    sent_at_json.push('"');
+    sent_at_json.push_str(sent_at);
+    sent_at_json.push('"');
+    let mut tail = String::from("],\"sentAt\":");
+    tail.push_str(&sent_at_json);
     if dropped > 0 {
-        tail.push_str(&format!(",\"dropped\":{dropped}"));
+        tail.push_str(",\"dropped\":");
+        tail.push_str(itoa::Buffer::new().format(dropped));
     }
     tail.push('}');
     const HEAD: &str = "{\"batch\":[";

@@ -1,17 +1,16 @@
 //! The client state machine: calls in, batches out, outcomes back in.
 
-use std::collections::{BTreeSet, VecDeque};
-
 use core::time::Duration;
 
 use crate::batch::{self, BatchId, BatchLimits, Transmit};
 use crate::config::Config;
-use crate::consent::{ConsentGate, ConsentState};
+use crate::consent::{Categories, ConsentGate, ConsentState};
 use crate::error::Error;
 use crate::event::{EventContext, EventType, WireEvent};
 use crate::identity::Identity;
-use crate::ids::uuid_v7;
-use crate::message::{Alias, Group, Identify, Message, Page, Properties, Screen, Track};
+use crate::ids::{to_text, uuid_v7};
+use crate::json::Properties;
+use crate::message::{Alias, Group, Identify, Message, Page, Screen, Track};
 use crate::queue::{Bounds, Queue};
 use crate::retry::{Backoff, SendOutcome, Verdict};
 use crate::rng::Rng;
@@ -92,7 +91,9 @@ pub struct Client<S: Storage> {
     sessions: Sessions,
     session_dirty: bool,
     consent: ConsentGate,
-    awaiting: VecDeque<AwaitingEvent>,
+    /// Oldest first. A `Vec`, not a `VecDeque`: one generic collection less
+    /// in the browser WASM, and dropping the oldest happens only when full.
+    awaiting: Vec<AwaitingEvent>,
     queue: Queue,
     in_flight: Option<InFlight>,
     backoff: Backoff,
@@ -152,7 +153,7 @@ impl<S: Storage> Client<S> {
             sessions,
             session_dirty: false,
             consent,
-            awaiting: VecDeque::new(),
+            awaiting: Vec::new(),
             queue,
             in_flight: None,
             split_limit: None,
@@ -219,7 +220,7 @@ impl<S: Storage> Client<S> {
             return Ok(Recorded::Discarded);
         }
 
-        let event_id = uuid_v7(now, &mut self.rng).to_string();
+        let event_id = to_text(uuid_v7(now, &mut self.rng));
         let timestamp = options.timestamp.unwrap_or(now).to_rfc3339();
         // The client's session is this device's; a call about another user
         // (a backend's) gets none and leaves it alone. The pipeline
@@ -254,15 +255,22 @@ impl<S: Storage> Client<S> {
         }
 
         if state == ConsentState::Pending {
-            self.awaiting.push_back(AwaitingEvent {
+            self.awaiting.push(AwaitingEvent {
                 event_id: event_id.clone(),
                 category,
                 body,
             });
-            while self.awaiting.len() > self.config.max_pending_events {
-                self.awaiting.pop_front();
-                self.stats.dropped_awaiting_consent += 1;
-            }
+            let excess = self
+                .awaiting
+                .len()
+                .saturating_sub(self.config.max_pending_events);
+            // retain, not drain(..excess): no range check to panic (and format) in the WASM.
+            let mut seen = 0;
+            self.awaiting.retain(|_| {
+                seen += 1;
+                seen > excess
+            });
+            self.stats.dropped_awaiting_consent += excess as u64;
             return Ok(Recorded::AwaitingConsent { event_id });
         }
         self.enqueue(event_id.clone(), category, body, now);
@@ -387,7 +395,7 @@ impl<S: Storage> Client<S> {
     fn add_unreported_drops(&mut self, count: u64) {
         self.unreported_drops = self.unreported_drops.saturating_add(count);
         self.queue
-            .stage_meta(DROPPED_KEY, Some(self.unreported_drops.to_string()));
+            .stage_meta(DROPPED_KEY, Some(decimal(self.unreported_drops)));
     }
 
     /// Forgets the user: a new anonymousId, no userId, and the next event starts a new session.
@@ -414,7 +422,7 @@ impl<S: Storage> Client<S> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let granted: BTreeSet<String> = granted
+        let granted: Categories = granted
             .into_iter()
             .map(|c| c.as_ref().to_string())
             .collect();
@@ -603,7 +611,7 @@ impl<S: Storage> Client<S> {
                     self.unreported_drops =
                         self.unreported_drops.saturating_sub(flight.reported_drops);
                     self.queue
-                        .stage_meta(DROPPED_KEY, Some(self.unreported_drops.to_string()));
+                        .stage_meta(DROPPED_KEY, Some(decimal(self.unreported_drops)));
                 }
             }
             Verdict::Retry(retry_after) => {
@@ -700,6 +708,11 @@ impl<S: Storage> Client<S> {
     pub fn into_storage(self) -> S {
         self.storage
     }
+}
+
+/// `n` in decimal, through `itoa` rather than `Display` (see `ids::to_text`).
+fn decimal(n: u64) -> String {
+    itoa::Buffer::new().format(n).to_owned()
 }
 
 fn validate(message: &Message) -> Result<(), Error> {

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use crate::message::Properties;
+use crate::json::Properties;
 
 /// Which SDK produced an event; sent as `context.library`.
 #[derive(Debug, Clone, PartialEq, Eq)]

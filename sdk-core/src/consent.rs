@@ -5,11 +5,8 @@
 //! [`ConsentMode::GrantedUntilDecided`]). A decision lists the granted
 //! categories; every other category is denied from then on.
 
-use std::collections::BTreeSet;
-
-use serde::Serialize;
-
 use crate::config::ConsentMode;
+use crate::json::{Items, Properties, decode_string, push_string};
 
 /// Whether events of a category may be stored and sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,25 +19,67 @@ pub enum ConsentState {
     Denied,
 }
 
+/// A set of categories: a sorted `Vec` without duplicates. A handful of
+/// categories at most, and unlike a `BTreeSet<String>` it adds no B-tree code
+/// of its own to the browser SDK's WASM (BENCHMARKS.md, "Browser SDK").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Categories(Vec<String>);
+
+impl Categories {
+    /// Whether `category` is in the set.
+    pub fn contains(&self, category: &str) -> bool {
+        self.0
+            .binary_search_by(|c| c.as_str().cmp(category))
+            .is_ok()
+    }
+}
+
+impl FromIterator<String> for Categories {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        // Sorted insertion: a handful of categories, and no sort code linked.
+        let mut categories: Vec<String> = Vec::new();
+        for category in iter {
+            if let Err(at) = categories.binary_search(&category) {
+                categories.insert(at, category);
+            }
+        }
+        Categories(categories)
+    }
+}
+
 /// The persisted form of a decision (meta key [`ConsentGate::META_KEY`]):
-/// `{"granted": [categories]}`.
-#[derive(Debug, Serialize)]
+/// `{"granted": [categories]}`, sorted.
+#[derive(Debug)]
 struct Decision {
-    granted: BTreeSet<String>,
+    granted: Categories,
 }
 
 impl Decision {
-    /// Reads the persisted form through `serde_json::Value` rather than a
-    /// derived `Deserialize`, whose error messages would link float
-    /// formatting into the browser SDK's WASM.
+    /// The persisted form, written by hand like the events (see `crate::json`).
+    fn to_json(&self) -> String {
+        let mut out = String::from("{\"granted\":[");
+        for (i, category) in self.granted.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, category);
+        }
+        out.push_str("]}");
+        out
+    }
+
+    /// Reads the persisted form with the core's JSON text scanner rather
+    /// than `serde_json::Value` or a derived `Deserialize` (whose error
+    /// messages would link float formatting into the browser SDK's WASM).
     fn parse(text: &str) -> Option<Decision> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        let granted = value
-            .get("granted")?
-            .as_array()?
-            .iter()
-            .map(|c| c.as_str().map(String::from))
-            .collect::<Option<BTreeSet<String>>>()?;
+        let object = Properties::from_json(text).ok()?;
+        let granted = object.get_json("granted")?;
+        if !granted.starts_with('[') {
+            return None;
+        }
+        let granted = Items::new(granted)
+            .map(|c| c.starts_with('"').then(|| decode_string(c).into_owned()))
+            .collect::<Option<Categories>>()?;
         Some(Decision { granted })
     }
 }
@@ -49,7 +88,7 @@ impl Decision {
 #[derive(Debug, Clone)]
 pub(crate) struct ConsentGate {
     mode: ConsentMode,
-    granted: Option<BTreeSet<String>>,
+    granted: Option<Categories>,
 }
 
 impl ConsentGate {
@@ -73,11 +112,11 @@ impl ConsentGate {
     }
 
     /// Records the user's decision; returns its persisted form.
-    pub fn decide(&mut self, granted: BTreeSet<String>) -> String {
-        let persisted = serde_json::to_string(&Decision {
+    pub fn decide(&mut self, granted: Categories) -> String {
+        let persisted = Decision {
             granted: granted.clone(),
-        })
-        .unwrap_or_default();
+        }
+        .to_json();
         self.granted = Some(granted);
         persisted
     }
@@ -91,7 +130,7 @@ mod tests {
     fn pending_until_decided_then_only_listed_are_granted() {
         let mut gate = ConsentGate::new(ConsentMode::RequireDecision, None);
         assert_eq!(gate.state("analytics"), ConsentState::Pending);
-        let saved = gate.decide(BTreeSet::from(["analytics".to_string()]));
+        let saved = gate.decide(Categories::from_iter(["analytics".to_string()]));
         assert_eq!(gate.state("analytics"), ConsentState::Granted);
         assert_eq!(gate.state("marketing"), ConsentState::Denied);
         let restored = ConsentGate::new(ConsentMode::RequireDecision, Some(&saved));
@@ -100,10 +139,40 @@ mod tests {
     }
 
     #[test]
+    fn categories_are_sorted_and_deduplicated_as_a_btree_set_was() {
+        let categories: Categories = ["b", "a", "b", "", "c"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            Decision {
+                granted: categories.clone()
+            }
+            .to_json(),
+            r#"{"granted":["","a","b","c"]}"#
+        );
+        let odd: Categories = ["q\"uote", "\u{1}"].map(String::from).into_iter().collect();
+        let saved = Decision {
+            granted: odd.clone(),
+        }
+        .to_json();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&saved).unwrap(),
+            serde_json::json!({"granted": ["\u{1}", "q\"uote"]})
+        );
+        assert_eq!(Decision::parse(&saved).map(|d| d.granted), Some(odd));
+        for c in ["", "a", "b", "c"] {
+            assert!(categories.contains(c), "{c}");
+        }
+        assert!(!categories.contains("d"));
+        assert!(!categories.contains("ab"));
+    }
+
+    #[test]
     fn granted_until_decided_mode() {
         let mut gate = ConsentGate::new(ConsentMode::GrantedUntilDecided, None);
         assert_eq!(gate.state("anything"), ConsentState::Granted);
-        gate.decide(BTreeSet::new());
+        gate.decide(Categories::default());
         assert_eq!(gate.state("anything"), ConsentState::Denied);
     }
 }

@@ -4,10 +4,9 @@
 //! batch builder splices `sentAt` in on every send attempt.
 
 use serde::Serialize;
-use serde::ser::SerializeMap;
 
 use crate::config::Library;
-use crate::message::Properties;
+use crate::json::{Properties, push_string};
 
 /// The kind of call that produced an event (the wire `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -27,27 +26,32 @@ pub enum EventType {
     Alias,
 }
 
+impl EventType {
+    /// The wire name: `track`, `identify`, `page`, `screen`, `group` or `alias`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Track => "track",
+            EventType::Identify => "identify",
+            EventType::Page => "page",
+            EventType::Screen => "screen",
+            EventType::Group => "group",
+            EventType::Alias => "alias",
+        }
+    }
+}
+
 /// One event as it goes on the wire, minus `sentAt`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub(crate) struct WireEvent<'a> {
     pub event_id: &'a str,
-    #[serde(rename = "type")]
     pub event_type: EventType,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<&'a str>,
     pub timestamp: &'a str,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub properties: &'a Properties,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub traits: &'a Properties,
     pub context: &'a EventContext<'a>,
 }
@@ -67,59 +71,104 @@ pub(crate) struct EventContext<'a> {
     pub category: &'a str,
 }
 
-#[derive(Serialize)]
-struct LibraryField<'a> {
-    name: &'a str,
-    version: &'a str,
+/// Writes a JSON object one member at a time (keys and string values escaped,
+/// other values spliced as checked JSON text).
+struct ObjectWriter<'o> {
+    out: &'o mut String,
+    empty: bool,
 }
 
-#[derive(Serialize)]
-struct ConsentField<'a> {
-    category: &'a str,
+impl<'o> ObjectWriter<'o> {
+    fn new(out: &'o mut String) -> Self {
+        out.push('{');
+        ObjectWriter { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        push_string(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    fn json(&mut self, key: &str, json: &str) {
+        self.key(key).push_str(json);
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        push_string(self.key(key), value);
+    }
+
+    fn opt_string(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.string(key, value);
+        }
+    }
+
+    fn end(self) {
+        self.out.push('}');
+    }
 }
 
-impl Serialize for EventContext<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
+impl EventContext<'_> {
+    fn write(&self, out: &mut String) {
+        let mut object = ObjectWriter::new(out);
         let core = |key: &str| CORE_CONTEXT_KEYS.contains(&key);
-        for (key, value) in self.host {
-            if !core(key) && !self.event.contains_key(key) {
-                map.serialize_entry(key, value)?;
+        for (key, value) in self.host.iter() {
+            if !core(&key) && !self.event.contains_key(&key) {
+                object.json(&key, value);
             }
         }
-        for (key, value) in self.event {
-            if !core(key) {
-                map.serialize_entry(key, value)?;
+        for (key, value) in self.event.iter() {
+            if !core(&key) {
+                object.json(&key, value);
             }
         }
-        map.serialize_entry(
-            "library",
-            &LibraryField {
-                name: &self.library.name,
-                version: &self.library.version,
-            },
-        )?;
+        let mut library = ObjectWriter::new(object.key("library"));
+        library.string("name", &self.library.name);
+        library.string("version", &self.library.version);
+        library.end();
         if !self.session_id.is_empty() {
-            map.serialize_entry("sessionId", self.session_id)?;
+            object.string("sessionId", self.session_id);
         }
         if self.session_start {
-            map.serialize_entry("sessionStart", &true)?;
+            object.json("sessionStart", "true");
         }
-        map.serialize_entry(
-            "consent",
-            &ConsentField {
-                category: self.category,
-            },
-        )?;
-        map.end()
+        let mut consent = ObjectWriter::new(object.key("consent"));
+        consent.string("category", self.category);
+        consent.end();
+        object.end();
     }
 }
 
 impl WireEvent<'_> {
-    /// The event as a JSON object string.
+    /// The event as a JSON object string: camelCase keys, absent fields and
+    /// empty properties or traits left out.
     pub fn to_json(&self) -> String {
-        // Serializing borrowed strings and JSON maps cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::with_capacity(
+            256 + self.properties.as_json().len() + self.traits.as_json().len(),
+        );
+        let mut object = ObjectWriter::new(&mut out);
+        object.string("eventId", self.event_id);
+        object.string("type", self.event_type.as_str());
+        object.opt_string("eventName", self.event_name);
+        object.opt_string("userId", self.user_id);
+        object.opt_string("anonymousId", self.anonymous_id);
+        object.opt_string("previousId", self.previous_id);
+        object.opt_string("groupId", self.group_id);
+        object.string("timestamp", self.timestamp);
+        if !self.properties.is_empty() {
+            object.json("properties", self.properties.as_json());
+        }
+        if !self.traits.is_empty() {
+            object.json("traits", self.traits.as_json());
+        }
+        self.context.write(object.key("context"));
+        object.end();
+        out
     }
 }
 
@@ -167,7 +216,7 @@ mod tests {
         host.insert("app".into(), serde_json::json!({"version": "1"}));
         host.insert("locale".into(), "en".into());
         host.insert("sessionId".into(), "host-cannot-set-this".into());
-        let mut call = Properties::new();
+        let mut call = Properties::from_json(r#"{"\u0073essionStart":1,"x\"y":[1, 2]}"#).unwrap();
         call.insert("locale".into(), "de".into());
         let library = Library::default();
         let context = EventContext {
@@ -202,7 +251,11 @@ mod tests {
         assert_eq!(value["context"]["locale"], "de", "the call's context wins");
         assert_eq!(value["context"]["library"]["name"], "spoor-core");
         assert_eq!(value["context"]["consent"]["category"], "analytics");
-        assert!(value["context"].get("sessionStart").is_none());
+        assert!(
+            value["context"].get("sessionStart").is_none(),
+            "a core key, escaped"
+        );
+        assert_eq!(value["context"]["x\"y"], serde_json::json!([1, 2]));
         assert!(value.get("properties").is_none());
     }
 }

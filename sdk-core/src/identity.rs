@@ -1,6 +1,6 @@
 //! Who the events are about: a persisted anonymousId and, once known, a userId.
 
-use crate::ids::uuid_v4;
+use crate::ids::{to_text, uuid_v4};
 use crate::rng::Rng;
 
 /// The device's anonymous id and the known user id.
@@ -37,5 +37,5 @@ impl Identity {
 }
 
 fn new_anonymous_id(rng: &mut Rng) -> String {
-    uuid_v4(rng).to_string()
+    to_text(uuid_v4(rng))
 }

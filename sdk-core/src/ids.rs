@@ -13,6 +13,15 @@ pub fn uuid_v7(now: Timestamp, rng: &mut Rng) -> Uuid {
     Builder::from_unix_timestamp_millis(now.as_millis(), &random).into_uuid()
 }
 
+/// `id` in its hyphenated lower-case text form. Written straight into a
+/// buffer rather than through `Display`, which would link `core::fmt`'s
+/// padding machinery into the browser SDK's WASM.
+pub fn to_text(id: Uuid) -> String {
+    id.hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_owned()
+}
+
 /// A random UUIDv4, for ids that must not reveal when they were made (anonymousId).
 pub fn uuid_v4(rng: &mut Rng) -> Uuid {
     let mut random = [0u8; 16];
@@ -33,6 +42,13 @@ mod tests {
         let (secs, nanos) = id.get_timestamp().expect("v7 has a timestamp").to_unix();
         assert_eq!(secs * 1_000 + u64::from(nanos) / 1_000_000, now.as_millis());
         assert_ne!(id, uuid_v7(now, &mut rng));
+    }
+
+    #[test]
+    fn text_form_is_display() {
+        let mut rng = Rng::from_seed([5; 32]);
+        let id = uuid_v7(Timestamp::from_millis(1), &mut rng);
+        assert_eq!(to_text(id), id.to_string());
     }
 
     #[test]

@@ -3,10 +3,8 @@
 
 use serde_json::Value;
 
+use crate::json::Properties;
 use crate::time::Timestamp;
-
-/// A JSON object: event properties, traits or context.
-pub type Properties = serde_json::Map<String, Value>;
 
 /// Options every call accepts.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,9 +5,9 @@
 //! commits the batch to its [`Storage`](crate::Storage) in one transaction.
 //! An event appended and removed before a commit never reaches storage.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-use crate::storage::{QueuedEvent, WriteBatch};
+use crate::storage::{Meta, QueuedEvent, WriteBatch};
 use crate::time::Timestamp;
 
 /// A queued event and whether it is part of the batch in flight.
@@ -35,15 +35,16 @@ pub(crate) struct Queue {
     bytes: usize,
     next_seq: u64,
     bounds: Bounds,
-    staged_append: VecDeque<QueuedEvent>,
+    staged_append: Vec<QueuedEvent>,
     staged_remove: Vec<u64>,
-    staged_meta: BTreeMap<String, Option<String>>,
+    staged_meta: Meta<Option<String>>,
 }
 
 impl Queue {
     /// The queue as loaded from storage.
     pub fn new(mut events: Vec<QueuedEvent>, bounds: Bounds) -> Self {
-        events.sort_by_key(|e| e.seq);
+        // Unstable is fine (seqs are unique) and shares no code with a stable sort.
+        events.sort_unstable_by_key(|e| e.seq);
         let next_seq = events.last().map_or(0, |e| e.seq + 1);
         let bytes = events.iter().map(|e| e.body.len()).sum();
         let entries = events
@@ -58,9 +59,9 @@ impl Queue {
             bytes,
             next_seq,
             bounds,
-            staged_append: VecDeque::new(),
+            staged_append: Vec::new(),
             staged_remove: Vec::new(),
-            staged_meta: BTreeMap::new(),
+            staged_meta: Meta::new(),
         }
     }
 
@@ -106,7 +107,7 @@ impl Queue {
         };
         self.next_seq += 1;
         self.bytes += event.body.len();
-        self.staged_append.push_back(event.clone());
+        self.staged_append.push(event.clone());
         self.entries.push_back(Entry {
             event,
             in_flight: false,
@@ -157,7 +158,7 @@ impl Queue {
 
     /// Removes every event whose category fails `keep`; returns how many.
     pub fn purge(&mut self, keep: impl Fn(&str) -> bool) -> usize {
-        let staged_from = self.staged_append.front().map(|e| e.seq);
+        let staged_from = self.staged_append.first().map(|e| e.seq);
         let mut removed = 0;
         let mut bytes = 0;
         let mut unstaged = Vec::new();
@@ -187,7 +188,7 @@ impl Queue {
         // Never written: forget the append instead of writing and deleting it.
         if self
             .staged_append
-            .front()
+            .first()
             .is_some_and(|first| seq >= first.seq)
             && let Ok(i) = self.staged_append.binary_search_by_key(&seq, |e| e.seq)
         {
@@ -212,7 +213,7 @@ impl Queue {
     /// Takes the writes to commit; give them back with [`Queue::restore_staged`] if the commit fails.
     pub fn take_staged(&mut self) -> WriteBatch {
         WriteBatch {
-            append: std::mem::take(&mut self.staged_append).into(),
+            append: std::mem::take(&mut self.staged_append),
             remove: std::mem::take(&mut self.staged_remove),
             meta: std::mem::take(&mut self.staged_meta),
         }
@@ -220,7 +221,7 @@ impl Queue {
 
     /// Puts back writes whose commit failed (nothing was staged since they were taken).
     pub fn restore_staged(&mut self, batch: WriteBatch) {
-        self.staged_append = batch.append.into();
+        self.staged_append = batch.append;
         self.staged_remove = batch.remove;
         self.staged_meta = batch.meta;
     }

@@ -3,29 +3,38 @@
 
 use core::time::Duration;
 
-use serde::Serialize;
-
-use crate::ids::uuid_v7;
+use crate::ids::{to_text, uuid_v7};
+use crate::json::{Properties, decode_string, push_string};
 use crate::rng::Rng;
 use crate::time::Timestamp;
 
 /// The current session, as persisted (meta key [`Sessions::META_KEY`]):
 /// `{"id": ..., "lastActivity": epoch ms}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Session {
     id: String,
     last_activity: u64,
 }
 
 impl Session {
-    /// Reads the persisted form through `serde_json::Value` (see
-    /// `consent::Decision::parse` for why not a derived `Deserialize`).
+    /// The persisted form, written by hand like the events (see `crate::json`).
+    fn to_json(&self) -> String {
+        let mut out = String::from("{\"id\":");
+        push_string(&mut out, &self.id);
+        out.push_str(",\"lastActivity\":");
+        out.push_str(itoa::Buffer::new().format(self.last_activity));
+        out.push('}');
+        out
+    }
+
+    /// Reads the persisted form with the core's JSON text scanner (see
+    /// `consent::Decision::parse` for why).
     fn parse(text: &str) -> Option<Session> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let object = Properties::from_json(text).ok()?;
+        let id = object.get_json("id").filter(|id| id.starts_with('"'))?;
         Some(Session {
-            id: value.get("id")?.as_str()?.to_string(),
-            last_activity: value.get("lastActivity")?.as_u64()?,
+            id: decode_string(id).into_owned(),
+            last_activity: object.get_json("lastActivity")?.parse().ok()?,
         })
     }
 }
@@ -57,7 +66,7 @@ impl Sessions {
         };
         if expired {
             self.current = Some(Session {
-                id: uuid_v7(now, rng).to_string(),
+                id: to_text(uuid_v7(now, rng)),
                 last_activity: now.as_millis(),
             });
         } else if let Some(s) = &mut self.current {
@@ -78,9 +87,7 @@ impl Sessions {
 
     /// The persisted form (`None` when no session is open).
     pub fn persisted(&self) -> Option<String> {
-        self.current
-            .as_ref()
-            .and_then(|s| serde_json::to_string(s).ok())
+        self.current.as_ref().map(Session::to_json)
     }
 }
 
@@ -114,6 +121,7 @@ mod tests {
         let t0 = Timestamp::from_millis(5_000);
         let id = sessions.touch(t0, &mut rng).0.to_string();
         let saved = sessions.persisted().unwrap();
+        assert_eq!(saved, format!(r#"{{"id":"{id}","lastActivity":5000}}"#));
         let mut restored = Sessions::new(Duration::from_secs(60), Some(&saved));
         assert_eq!(
             restored.touch(Timestamp::from_millis(6_000), &mut rng),

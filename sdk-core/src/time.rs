@@ -180,8 +180,8 @@ fn zone_offset_secs(zone: &str) -> Option<i64> {
         return Some(0);
     }
     let (sign, digits) = match zone.as_bytes().first()? {
-        b'+' => (1, &zone[1..]),
-        b'-' => (-1, &zone[1..]),
+        b'+' => (1, zone.get(1..).unwrap_or_default()),
+        b'-' => (-1, zone.get(1..).unwrap_or_default()),
         _ => return None,
     };
     if digits.len() != 4 {

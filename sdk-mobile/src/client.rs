@@ -283,11 +283,11 @@ impl SpoorClient {
         let timestamp = options.timestamp.map(to_timestamp).transpose()?;
         let options = CoreOptions {
             category: options.category,
-            context: context.map,
+            context: context.map.into(),
             timestamp,
             ..CoreOptions::default()
         };
-        Ok((values.map, options))
+        Ok((values.map.into(), options))
     }
 }
 

@@ -106,7 +106,7 @@ impl SpoorConfig {
         } else {
             ConsentMode::GrantedUntilDecided
         };
-        config.context = convert_map("context", self.context)?.map;
+        config.context = convert_map("context", self.context)?.map.into();
         if let Some(n) = self.flush_at {
             config.flush_at = count("flushAt", n)?;
         }

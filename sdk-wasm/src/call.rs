@@ -5,9 +5,9 @@
 //! leak in, and a circular object fails there, not here), and hands them over
 //! as JSON text in one boundary crossing.
 
-use serde_json::{Map, Value};
 use spoor_core::{
-    Alias, EventOptions, Group, Identify, Message, Page, Properties, Screen, Timestamp, Track,
+    Alias, EventOptions, Group, Identify, JsonError, Message, Page, Properties, Screen, Timestamp,
+    Track,
 };
 
 /// Which call the page made.
@@ -46,12 +46,12 @@ impl CallKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     /// The properties, traits or options were not valid JSON.
-    #[error("{what} is not valid JSON: {reason}")]
+    #[error("{what}: {reason}")]
     Json {
         /// Which argument.
         what: &'static str,
-        /// The parser's message.
-        reason: String,
+        /// What is wrong with it.
+        reason: JsonError,
     },
     /// An argument that must be a JSON object was something else.
     #[error("{0} must be an object")]
@@ -107,36 +107,77 @@ pub fn build_message(
 }
 
 fn parse_object(json: Option<&str>, what: &'static str) -> Result<Properties, CallError> {
-    let Some(json) = json.filter(|s| !s.is_empty()) else {
+    let Some(json) = json.filter(|s| s.trim() != "null" && !s.is_empty()) else {
         return Ok(Properties::new());
     };
-    match serde_json::from_str::<Value>(json) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(Value::Null) => Ok(Properties::new()),
-        Ok(_) => Err(CallError::NotAnObject(what)),
-        Err(e) => Err(CallError::Json {
-            what,
-            reason: e.to_string(),
-        }),
+    Properties::from_json(json).map_err(|reason| match reason {
+        JsonError::NotAnObject => CallError::NotAnObject(what),
+        reason => CallError::Json { what, reason },
+    })
+}
+
+/// A checked JSON number that is not negative, in whole units: a fraction
+/// is cut off, more than `u64::MAX` saturates, and a number too large for an
+/// `f64` is refused, the way `serde_json::Value::as_f64` and `as u64` read it
+/// (up to the rounding of an `f64`). Done on the digits, without `f64` parsing,
+/// whose tables would double the WASM's read-only data.
+pub fn non_negative(json: &str) -> Option<u64> {
+    let (negative, unsigned) = match json.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, json),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => {
+            let (mantissa, exponent) = unsigned.split_at_checked(at)?;
+            (mantissa, exponent.get(1..)?.parse::<i64>().ok()?)
+        }
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || whole.bytes().chain(fraction.bytes());
+    if !digits().all(|b| b.is_ascii_digit()) || whole.is_empty() {
+        return None;
     }
+    let significant = digits().skip_while(|b| *b == b'0').count();
+    if significant == 0 {
+        return Some(0);
+    }
+    if negative {
+        return None;
+    }
+    // The number is 0.d1d2... x 10^magnitude.
+    let magnitude =
+        i64::try_from(significant).ok()? - i64::try_from(fraction.len()).ok()? + exponent;
+    if magnitude > 309 {
+        return None;
+    }
+    let integer_digits = usize::try_from(magnitude.max(0)).ok()?;
+    let value = digits()
+        .skip_while(|b| *b == b'0')
+        .chain(std::iter::repeat(b'0'))
+        .take(integer_digits)
+        .fold(0u64, |value, b| {
+            value.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        });
+    Some(value)
 }
 
 fn parse_options(json: Option<&str>) -> Result<EventOptions, CallError> {
-    let mut map: Map<String, Value> = parse_object(json, "options")?;
-    let category = match map.remove("category") {
-        Some(Value::String(c)) if !c.is_empty() => Some(c),
-        _ => None,
-    };
-    let context = match map.remove("context") {
-        Some(Value::Object(context)) => context,
-        None | Some(Value::Null) => Properties::new(),
-        Some(_) => return Err(CallError::NotAnObject("options.context")),
+    let map = parse_object(json, "options")?;
+    let category = map
+        .get_str("category")
+        .filter(|c| !c.is_empty())
+        .map(|c| c.into_owned());
+    let context = match map.get_json("context") {
+        None | Some("null") => Properties::new(),
+        Some(_) => map
+            .get_object("context")
+            .ok_or(CallError::NotAnObject("options.context"))?,
     };
     let timestamp = map
-        .get("timestamp")
-        .and_then(Value::as_f64)
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
-        .map(|ms| Timestamp::from_millis(ms as u64));
+        .get_json("timestamp")
+        .and_then(non_negative)
+        .map(Timestamp::from_millis);
     Ok(EventOptions {
         category,
         context,
@@ -163,9 +204,18 @@ mod tests {
             panic!("not a track: {message:?}");
         };
         assert_eq!(track.name, "product_clicked");
-        assert_eq!(track.properties["productId"], "p1");
+        assert_eq!(track.properties.get_str("productId").as_deref(), Some("p1"));
+        assert_eq!(track.properties.get_json("price"), Some("9.5"));
         assert_eq!(track.options.category.as_deref(), Some("marketing"));
-        assert_eq!(track.options.context["page"]["path"], "/");
+        assert_eq!(
+            track
+                .options
+                .context
+                .get_object("page")
+                .and_then(|p| p.get_str("path").map(|s| s.into_owned()))
+                .as_deref(),
+            Some("/")
+        );
         assert_eq!(
             track.options.timestamp,
             Some(Timestamp::from_millis(1_777_802_400_123))
@@ -193,13 +243,32 @@ mod tests {
         let err = build_message(CallKind::Track, Some("e".into()), None, Some("[1,2]"), None);
         assert_eq!(err, Err(CallError::NotAnObject("properties")));
         let err = build_message(CallKind::Track, Some("e".into()), None, Some("{"), None);
-        assert!(matches!(
+        assert_eq!(
             err,
             Err(CallError::Json {
                 what: "properties",
-                ..
+                reason: JsonError::Invalid,
             })
-        ));
+        );
+        let err = build_message(CallKind::Track, Some("e".into()), None, Some("{x"), None);
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("properties: not valid JSON".to_string())
+        );
+        let err = build_message(
+            CallKind::Track,
+            Some("e".into()),
+            None,
+            Some(r#"{"s":"\ud800"}"#),
+            None,
+        );
+        assert_eq!(
+            err,
+            Err(CallError::Json {
+                what: "properties",
+                reason: JsonError::LoneSurrogate,
+            })
+        );
         let err = build_message(
             CallKind::Track,
             Some("e".into()),
@@ -210,6 +279,29 @@ mod tests {
         assert_eq!(err, Err(CallError::NotAnObject("options.context")));
         // A missing name is the core's to refuse (MissingField), not a parse error.
         assert!(build_message(CallKind::Track, None, None, Some("null"), Some("")).is_ok());
+    }
+
+    #[test]
+    fn numbers_read_as_value_as_f64_did() {
+        for (json, expected) in [
+            ("0", Some(0)),
+            ("1777802400123", Some(1_777_802_400_123)),
+            ("2500.7", Some(2500)),
+            ("2.5e3", Some(2500)),
+            ("-0", Some(0)),
+            ("-1", None),
+            ("1e400", None),
+            ("0.5", Some(0)),
+            ("0.05e1", Some(0)),
+            ("1e-5", Some(0)),
+            ("-0.0", Some(0)),
+            ("-0.5", None),
+            ("12.5E+1", Some(125)),
+            ("100", Some(100)),
+            ("18446744073709551616", Some(u64::MAX)),
+        ] {
+            assert_eq!(non_negative(json), expected, "{json}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use core::time::Duration;
 
-use serde_json::{Map, Value};
-use spoor_core::{Config, ConsentMode, Library};
+use spoor_core::{Config, ConsentMode, JsonError, Library, Properties};
+
+use crate::call::non_negative;
 
 /// Why a configuration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,22 +22,28 @@ pub struct ConfigError(pub String);
 /// `retryBase`, `retryCap`, `sessionTimeout` (ms), `requireConsent` (bool) and
 /// `defaultCategory`. Unknown keys are ignored.
 pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
-    let value: Value = serde_json::from_str(json).map_err(|e| ConfigError(e.to_string()))?;
-    let Value::Object(map) = value else {
-        return Err(ConfigError("expected a JSON object".into()));
-    };
+    let map = Properties::from_json(json).map_err(|e| match e {
+        JsonError::NotAnObject => ConfigError("expected a JSON object".into()),
+        e => ConfigError(e.to_string()),
+    })?;
     let mut config = Config::default();
-    if let Some(library) = map.get("library").and_then(Value::as_object) {
+    if let Some(library) = map.get_object("library") {
         config.library = Library {
-            name: text(library, "name").unwrap_or("spoor-browser").to_string(),
-            version: text(library, "version").unwrap_or_default().to_string(),
+            name: library
+                .get_str("name")
+                .map_or_else(|| "spoor-browser".into(), |n| n.into_owned()),
+            version: library
+                .get_str("version")
+                .map(|v| v.into_owned())
+                .unwrap_or_default(),
         };
     }
-    if let Some(context) = map.get("context") {
-        match context {
-            Value::Object(context) => config.context = context.clone(),
-            Value::Null => {}
-            _ => return Err(ConfigError("context must be an object".into())),
+    match map.get_json("context") {
+        None | Some("null") => {}
+        Some(_) => {
+            config.context = map
+                .get_object("context")
+                .ok_or_else(|| ConfigError("context must be an object".into()))?;
         }
     }
     set_count(&map, "flushAt", &mut config.flush_at)?;
@@ -50,41 +57,37 @@ pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
     set_millis(&map, "retryBase", &mut config.retry_base)?;
     set_millis(&map, "retryCap", &mut config.retry_cap)?;
     set_millis(&map, "sessionTimeout", &mut config.session_timeout)?;
-    match map.get("requireConsent") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(true)) => config.consent_mode = ConsentMode::RequireDecision,
-        Some(Value::Bool(false)) => config.consent_mode = ConsentMode::GrantedUntilDecided,
+    match map.get_json("requireConsent") {
+        None | Some("null") => {}
+        Some("true") => config.consent_mode = ConsentMode::RequireDecision,
+        Some("false") => config.consent_mode = ConsentMode::GrantedUntilDecided,
         Some(_) => return Err(ConfigError("requireConsent must be a boolean".into())),
     }
-    if let Some(category) = text(&map, "defaultCategory").filter(|c| !c.is_empty()) {
-        config.default_category = category.to_string();
+    if let Some(category) = map.get_str("defaultCategory").filter(|c| !c.is_empty()) {
+        config.default_category = category.into_owned();
     }
     Ok(config)
 }
 
-fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    map.get(key).and_then(Value::as_str)
-}
-
-fn number(map: &Map<String, Value>, key: &str) -> Result<Option<u64>, ConfigError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .or_else(|| value.as_f64().filter(|n| *n >= 0.0).map(|n| n as u64))
-            .map(Some)
-            .ok_or_else(|| ConfigError(format!("{key} must be a non-negative number"))),
+fn number(map: &Properties, key: &str) -> Result<Option<u64>, ConfigError> {
+    match map.get_json(key) {
+        None | Some("null") => Ok(None),
+        Some(value) => non_negative(value).map(Some).ok_or_else(|| {
+            let mut message = key.to_string();
+            message.push_str(" must be a non-negative number");
+            ConfigError(message)
+        }),
     }
 }
 
-fn set_count(map: &Map<String, Value>, key: &str, slot: &mut usize) -> Result<(), ConfigError> {
+fn set_count(map: &Properties, key: &str, slot: &mut usize) -> Result<(), ConfigError> {
     if let Some(n) = number(map, key)? {
         *slot = usize::try_from(n).unwrap_or(usize::MAX).max(1);
     }
     Ok(())
 }
 
-fn set_millis(map: &Map<String, Value>, key: &str, slot: &mut Duration) -> Result<(), ConfigError> {
+fn set_millis(map: &Properties, key: &str, slot: &mut Duration) -> Result<(), ConfigError> {
     if let Some(n) = number(map, key)? {
         *slot = Duration::from_millis(n);
     }
@@ -114,7 +117,7 @@ mod tests {
         assert_eq!(config.consent_mode, ConsentMode::GrantedUntilDecided);
         assert_eq!(config.default_category, "product");
         assert_eq!(config.library.name, "spoor-browser");
-        assert_eq!(config.context["locale"], "en-GB");
+        assert_eq!(config.context.get_str("locale").as_deref(), Some("en-GB"));
     }
 
     #[test]

@@ -31,3 +31,9 @@ pub use call::{CallError, CallKind, build_message};
 pub use config::{ConfigError, parse_config};
 pub use store::{JsStore, Loaded, StoreSink, WriteSink};
 pub use tracker::Tracker;
+
+/// Talc instead of Rust's default dlmalloc: smaller in the module (measured in
+/// BENCHMARKS.md, "Browser SDK"). Single-threaded WASM only.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,7 +1,6 @@
 //! The exported client: `spoor_core::Client` on the browser store, driven by
 //! the JavaScript host loop (see the crate docs).
 
-use serde_json::Value;
 use spoor_core::{
     BatchId, Client, ConsentState, FlushMark, SendOutcome, Timestamp, parse_retry_after,
 };
@@ -71,7 +70,7 @@ impl Tracker {
         options: Option<String>,
         now: f64,
     ) -> Result<String, String> {
-        let kind = CallKind::from_code(kind).ok_or_else(|| format!("unknown call kind {kind}"))?;
+        let kind = CallKind::from_code(kind).ok_or_else(|| "unknown call kind".to_string())?;
         let message = build_message(
             kind,
             name,
@@ -94,8 +93,11 @@ impl Tracker {
         let context = self.client.context_mut();
         match value {
             Some(json) => {
-                let value: Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-                context.insert(key.to_string(), value);
+                context.insert_json(key, &json).map_err(|e| {
+                    let mut message = String::from("context value: ");
+                    message.push_str(&e.to_string());
+                    message
+                })?;
             }
             None => {
                 context.remove(key);
@@ -232,7 +234,7 @@ impl Tracker {
             out.push('"');
             out.push_str(key);
             out.push_str("\":");
-            out.push_str(&value.to_string());
+            out.push_str(itoa::Buffer::new().format(*value));
         }
         out.push('}');
         out

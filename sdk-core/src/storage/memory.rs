@@ -40,7 +40,11 @@ impl Storage for MemoryStorage {
     fn load(&mut self) -> Result<Snapshot, StorageError> {
         Ok(Snapshot {
             events: self.events.values().cloned().collect(),
-            meta: self.meta.clone(),
+            meta: self
+                .meta
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         })
     }
 

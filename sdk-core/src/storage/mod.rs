@@ -10,12 +10,12 @@
 //! Events of a category without consent never reach a `Storage`.
 
 mod memory;
+mod meta;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-use std::collections::BTreeMap;
-
 pub use memory::MemoryStorage;
+pub use meta::{Meta, MetaIter};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStorage;
 
@@ -42,7 +42,7 @@ pub struct Snapshot {
     /// Queued events, any order (the core sorts by `seq`).
     pub events: Vec<QueuedEvent>,
     /// Small persistent values: anonymousId, userId, consent, session, drop count.
-    pub meta: BTreeMap<String, String>,
+    pub meta: Meta<String>,
 }
 
 /// Changes to apply atomically: all of them or none.
@@ -54,7 +54,7 @@ pub struct WriteBatch {
     /// Never names an event in `append` of the same batch.
     pub remove: Vec<u64>,
     /// Meta values to set (`Some`) or delete (`None`).
-    pub meta: BTreeMap<String, Option<String>>,
+    pub meta: Meta<Option<String>>,
 }
 
 impl WriteBatch {
