@@ -103,7 +103,9 @@ mod tests {
             .iter()
             .flat_map(|b| {
                 let column = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-                (0..column.len()).map(|i| column.value(i)).collect::<Vec<_>>()
+                (0..column.len())
+                    .map(|i| column.value(i))
+                    .collect::<Vec<_>>()
             })
             .collect();
         assert_eq!(rows, (0..30).collect::<Vec<_>>());
