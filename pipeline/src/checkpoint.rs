@@ -69,9 +69,10 @@ impl Checkpoint {
         self.version = VERSION;
         let dir = layout.state();
         range_file::create_dir_durable(&dir)?;
-        let bytes = serde_json::to_vec(self)
-            .map_err(|e| PipelineError::state(&layout.checkpoint(), e.to_string()))?;
-        range_file::write_atomic(&layout.checkpoint(), &bytes)?;
+        // Streamed: with many live sessions the JSON runs to tens of megabytes.
+        range_file::write_atomic_with(&layout.checkpoint(), |out| {
+            serde_json::to_writer(out, self).map_err(std::io::Error::from)
+        })?;
         range_file::sync_dir(&dir)
     }
 }

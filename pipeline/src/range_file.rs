@@ -144,6 +144,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
+/// Like [`write_atomic`], with the bytes written by `write` through a buffer
+/// instead of held whole in memory first.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| PipelineError::io("write", &tmp, e))?;
+    drop(out);
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
 /// fsyncs a folder so that files created or renamed in it survive a crash.
 pub fn sync_dir(dir: &Path) -> Result<(), PipelineError> {
     File::open(dir)

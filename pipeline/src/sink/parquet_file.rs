@@ -29,7 +29,7 @@ pub fn properties_builder(level: i32) -> WriterPropertiesBuilder {
     let zstd = ZstdLevel::try_new(level).unwrap_or_default();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
-        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_max_row_group_row_count(Some(128 * 1024))
 }
 
 /// Writes `batches` (all of `schema`) to `path` atomically: temp file, fsync, rename.
