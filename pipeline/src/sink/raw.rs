@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use arrow::array::Array;
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
-    TimestampMillisecondBuilder, UInt64Builder,
+    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Int64Array, RecordBatch, StringArray,
+    StringBuilder, TimestampMillisecondBuilder, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::basic::Compression;
@@ -123,25 +123,15 @@ enum TypedBuilder<'x> {
     Boolean(Vec<(usize, bool)>),
 }
 
-/// Rows `0..n` of `values` (sorted by row): `value` for the rows that have one, `null` for the rest.
-fn fill_rows<T: Copy, B>(
-    b: &mut B,
-    n: usize,
-    values: &[(usize, T)],
-    value: impl Fn(&mut B, T),
-    null: impl Fn(&mut B),
-) {
-    let mut next = 0;
+/// Rows `0..n` of `values` (sorted by row): the value for the rows that have one, `None` for the rest.
+fn dense<T: Copy>(n: usize, values: &[(usize, T)]) -> Vec<Option<T>> {
+    let mut rows = vec![None; n];
     for &(row, v) in values {
-        for _ in next..row {
-            null(b);
+        if let Some(slot) = rows.get_mut(row) {
+            *slot = Some(v);
         }
-        value(b, v);
-        next = row + 1;
     }
-    for _ in next..n {
-        null(b);
-    }
+    rows
 }
 
 impl<'x> TypedBuilder<'x> {
@@ -181,51 +171,10 @@ impl<'x> TypedBuilder<'x> {
 
     fn finish(self, n: usize) -> ArrayRef {
         match self {
-            TypedBuilder::Text(values) => {
-                let bytes = values.iter().map(|(_, t)| t.len()).sum();
-                let mut b = StringBuilder::with_capacity(n, bytes);
-                fill_rows(
-                    &mut b,
-                    n,
-                    &values,
-                    |b, t| b.append_value(t),
-                    |b| b.append_null(),
-                );
-                Arc::new(b.finish())
-            }
-            TypedBuilder::Integer(values) => {
-                let mut b = Int64Builder::with_capacity(n);
-                fill_rows(
-                    &mut b,
-                    n,
-                    &values,
-                    |b, x| b.append_value(x),
-                    |b| b.append_null(),
-                );
-                Arc::new(b.finish())
-            }
-            TypedBuilder::Number(values) => {
-                let mut b = Float64Builder::with_capacity(n);
-                fill_rows(
-                    &mut b,
-                    n,
-                    &values,
-                    |b, x| b.append_value(x),
-                    |b| b.append_null(),
-                );
-                Arc::new(b.finish())
-            }
-            TypedBuilder::Boolean(values) => {
-                let mut b = BooleanBuilder::with_capacity(n);
-                fill_rows(
-                    &mut b,
-                    n,
-                    &values,
-                    |b, x| b.append_value(x),
-                    |b| b.append_null(),
-                );
-                Arc::new(b.finish())
-            }
+            TypedBuilder::Text(values) => Arc::new(StringArray::from(dense(n, &values))),
+            TypedBuilder::Integer(values) => Arc::new(Int64Array::from(dense(n, &values))),
+            TypedBuilder::Number(values) => Arc::new(Float64Array::from(dense(n, &values))),
+            TypedBuilder::Boolean(values) => Arc::new(BooleanArray::from(dense(n, &values))),
         }
     }
 }
