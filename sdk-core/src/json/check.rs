@@ -64,8 +64,8 @@ impl Checker<'_> {
     fn value(&mut self, depth: usize) -> Result<(), JsonError> {
         self.space();
         match self.peek().ok_or(JsonError::Invalid)? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
+            b'{' => self.sequence(depth + 1, b'}', true),
+            b'[' => self.sequence(depth + 1, b']', false),
             b'"' => self.string(),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
@@ -75,45 +75,29 @@ impl Checker<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<(), JsonError> {
+    /// An object (`keyed`: members are `"key": value`) or an array, up to its `close` byte.
+    fn sequence(&mut self, depth: usize, close: u8, keyed: bool) -> Result<(), JsonError> {
         if depth > MAX_DEPTH {
             return Err(JsonError::Invalid);
         }
         self.at += 1;
         self.space();
-        if self.eat(b'}') {
+        if self.eat(close) {
             return Ok(());
         }
         loop {
-            self.space();
-            if self.peek() != Some(b'"') {
-                return Err(JsonError::Invalid);
+            if keyed {
+                self.space();
+                if self.peek() != Some(b'"') {
+                    return Err(JsonError::Invalid);
+                }
+                self.string()?;
+                self.space();
+                self.expect(b':')?;
             }
-            self.string()?;
-            self.space();
-            self.expect(b':')?;
             self.value(depth)?;
             self.space();
-            if self.eat(b'}') {
-                return Ok(());
-            }
-            self.expect(b',')?;
-        }
-    }
-
-    fn array(&mut self, depth: usize) -> Result<(), JsonError> {
-        if depth > MAX_DEPTH {
-            return Err(JsonError::Invalid);
-        }
-        self.at += 1;
-        self.space();
-        if self.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            self.value(depth)?;
-            self.space();
-            if self.eat(b']') {
+            if self.eat(close) {
                 return Ok(());
             }
             self.expect(b',')?;
