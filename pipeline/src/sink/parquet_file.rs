@@ -40,11 +40,7 @@ pub fn write(
     batches: &[RecordBatch],
     level: i32,
 ) -> Result<(), PipelineError> {
-    let tmp = temp_path(path);
-    let file = write_file(&tmp, path, schema, batches, properties(level))?;
-    file.sync_all()
-        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+    write_durably(path, schema, batches.iter().cloned().map(Ok), level)
 }
 
 /// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
@@ -56,23 +52,15 @@ pub fn write_concatenated(
     sources: &[&Path],
     level: i32,
 ) -> Result<(), PipelineError> {
-    let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(properties(level)))
-        .map_err(|e| PipelineError::parquet(path, e))?;
-    for source in sources {
-        for batch in batches(source)? {
-            writer
-                .write(&batch?)
-                .map_err(|e| PipelineError::parquet(path, e))?;
-        }
-    }
-    let file = writer
-        .into_inner()
-        .map_err(|e| PipelineError::parquet(path, e))?;
-    file.sync_all()
-        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+    let readers = sources
+        .iter()
+        .map(|source| batches(source))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = readers
+        .into_iter()
+        .flatten()
+        .map(|b| b.map_err(PipelineError::from));
+    write_durably(path, schema, rows, level)
 }
 
 /// Writes `batches` to the temp file of `path` without syncing it; returns the temp path.
@@ -94,15 +82,28 @@ pub fn write_unsynced_with(
     props: WriterProperties,
 ) -> Result<std::path::PathBuf, PipelineError> {
     let tmp = temp_path(path);
-    write_file(&tmp, path, schema, batches, props)?;
+    write_file(&tmp, path, schema, batches.iter().cloned().map(Ok), props)?;
     Ok(tmp)
+}
+
+fn write_durably(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: impl IntoIterator<Item = Result<RecordBatch, PipelineError>>,
+    level: i32,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let file = write_file(&tmp, path, schema, batches, properties(level))?;
+    file.sync_all()
+        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
 fn write_file(
     tmp: &Path,
     path: &Path,
     schema: Arc<Schema>,
-    batches: &[RecordBatch],
+    batches: impl IntoIterator<Item = Result<RecordBatch, PipelineError>>,
     props: WriterProperties,
 ) -> Result<File, PipelineError> {
     let file = File::create(tmp).map_err(|e| PipelineError::io("create", tmp, e))?;
@@ -110,7 +111,7 @@ fn write_file(
         .map_err(|e| PipelineError::parquet(path, e))?;
     for batch in batches {
         writer
-            .write(batch)
+            .write(&batch?)
             .map_err(|e| PipelineError::parquet(path, e))?;
     }
     writer
