@@ -4,6 +4,7 @@
 //! commit: everything of ranges before `offset` is durable by then.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -70,8 +71,10 @@ impl Checkpoint {
         let dir = layout.state();
         range_file::create_dir_durable(&dir)?;
         // Streamed: with many live sessions the JSON runs to tens of megabytes.
-        range_file::write_atomic_with(&layout.checkpoint(), |out| {
-            serde_json::to_writer(out, self).map_err(std::io::Error::from)
+        range_file::write_atomic_with(&layout.checkpoint(), |file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            serde_json::to_writer(&mut out, self)?;
+            out.flush()
         })?;
         range_file::sync_dir(&dir)
     }

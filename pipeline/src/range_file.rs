@@ -136,28 +136,20 @@ pub fn temp_path(path: &Path) -> PathBuf {
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename (fsync the folder after).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    let tmp = temp_path(path);
-    let mut file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| PipelineError::io("write", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+    write_atomic_with(path, |file| file.write_all(bytes))
 }
 
-/// Like [`write_atomic`], with the bytes written by `write` through a buffer
-/// instead of held whole in memory first.
+/// Like [`write_atomic`], with the bytes written into the file by `write`
+/// (so they need not be held whole in memory first).
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
-    write(&mut out)
-        .and_then(|()| out.flush())
+    let mut file = File::create(&tmp).map_err(|e| PipelineError::io("create", &tmp, e))?;
+    write(&mut file)
         .and_then(|()| file.sync_all())
         .map_err(|e| PipelineError::io("write", &tmp, e))?;
-    drop(out);
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
