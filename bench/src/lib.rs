@@ -19,6 +19,7 @@
 //!     nginx: spoor_bench::nginx::Nginx::locate(),
 //!     data_parent: None,
 //!     threads: 2,
+//!     relay_workers: None,
 //!     only: None,
 //! })?;
 //! println!("{}", spoor_bench::report::markdown(&report));

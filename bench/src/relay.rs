@@ -36,8 +36,10 @@ pub struct RelayBenchOptions {
     pub nginx: Option<PathBuf>,
     /// Where the relay's temporary data directory is made (default: the OS temp dir).
     pub data_parent: Option<PathBuf>,
-    /// Worker threads of the relay's runtime and of the generator's (each).
+    /// Threads of the generator's runtime, and nginx workers.
     pub threads: usize,
+    /// The relay's HTTP threads; `None`: its default ([`RelayConfig::workers`]).
+    pub relay_workers: Option<usize>,
     /// Run only this workload (both when `None`), e.g. to profile one of them.
     pub only: Option<Workload>,
 }
@@ -73,6 +75,8 @@ pub struct RelayBenchReport {
     pub acknowledged_events: u64,
     /// Records durable in the relay's log at the end.
     pub durable_records: u64,
+    /// HTTP threads the relay served with.
+    pub relay_workers: usize,
 }
 
 /// Why the benchmark could not run.
@@ -102,9 +106,10 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
             .prefix("spoor-bench-relay")
             .tempdir()?,
     };
-    let relay = Relay::open(relay_config(data.path().to_path_buf(), options.fsync))?;
+    let relay = Relay::open(relay_config(data.path().to_path_buf(), options))?;
     let durable = relay.durable_offset();
-    let server = RelayServer::start(relay, options.threads)?;
+    let relay_workers = relay.state().config.workers();
+    let server = RelayServer::start(relay)?;
     let nginx = options
         .nginx
         .as_deref()
@@ -200,6 +205,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         scenarios,
         acknowledged_events,
         durable_records: durable.load(Ordering::Acquire),
+        relay_workers,
     })
 }
 
@@ -234,7 +240,7 @@ fn event(id: &str, now: &str) -> Value {
     })
 }
 
-fn relay_config(data_dir: PathBuf, fsync: bool) -> RelayConfig {
+fn relay_config(data_dir: PathBuf, options: &RelayBenchOptions) -> RelayConfig {
     RelayConfig {
         data_dir,
         sources: vec![SourceConfig {
@@ -249,7 +255,8 @@ fn relay_config(data_dir: PathBuf, fsync: bool) -> RelayConfig {
             events_per_second: 1_000_000_000,
             burst: 1_000_000_000,
         },
-        fsync,
+        fsync: options.fsync,
+        workers: options.relay_workers,
         ..RelayConfig::default()
     }
 }
@@ -262,12 +269,8 @@ struct RelayServer {
 }
 
 impl RelayServer {
-    fn start(relay: Relay, threads: usize) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name("bench-relay")
-            .enable_all()
-            .build()?;
+    fn start(relay: Relay) -> std::io::Result<Self> {
+        let runtime = relay.runtime()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
@@ -306,6 +309,7 @@ mod tests {
             nginx: None,
             data_parent: None,
             threads: 2,
+            relay_workers: None,
             only: None,
         };
         let report = run(&options).unwrap();

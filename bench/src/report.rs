@@ -12,11 +12,12 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} keep-alive connections, {} s warm-up + {} s measured per row, fsync {}, {} server and {} client threads",
+        "{} keep-alive connections, {} s warm-up + {} s measured per row, fsync {}; relay: {} HTTP threads + its log writer; nginx: {} workers; generator: {} threads",
         o.connections,
         o.warmup.as_secs_f64(),
         o.duration.as_secs_f64(),
         if o.fsync { "on" } else { "OFF" },
+        report.relay_workers,
         o.threads,
         o.threads,
     );

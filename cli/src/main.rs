@@ -7,6 +7,11 @@ mod cmd;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the relay allocates on its request threads and frees on
+/// the log writer thread, which glibc answers with arena consolidation (BENCHMARKS.md, "Relay").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = cmd::Cli::parse();
     if let Err(error) = cmd::run(cli) {

@@ -27,6 +27,9 @@ pub struct RelayConfig {
     pub cors_origins: Vec<String>,
     /// fsync before answering (turn off only to measure the rest).
     pub fsync: bool,
+    /// Threads serving HTTP; by default one fewer than the CPUs, at least one
+    /// (see [`RelayConfig::workers`]).
+    pub workers: Option<usize>,
     /// The pipeline `spoor up` runs beside the relay (`[pipeline]`).
     pub pipeline: spoor_pipeline::PipelineConfig,
     /// Named funnels for `?name=` queries (`[[funnels]]`), beside the built-in `checkout`.
@@ -45,6 +48,7 @@ impl Default for RelayConfig {
             rate_limit: RateLimit::default(),
             cors_origins: vec!["*".into()],
             fsync: true,
+            workers: None,
             pipeline: spoor_pipeline::PipelineConfig::default(),
             funnels: Vec::new(),
         }
@@ -237,6 +241,18 @@ impl RelayConfig {
         }
     }
 
+    /// Threads serving HTTP: `workers` when set, else one fewer than the CPUs
+    /// (at least one). The last core is left to the log writer thread's
+    /// writes and fsyncs and to the kernel's network work: on 2 cores, one
+    /// HTTP thread answers more single events than two (BENCHMARKS.md, "Relay").
+    pub fn workers(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1))
+            })
+            .max(1)
+    }
+
     /// The built-in funnels plus the configured ones.
     pub fn funnel_catalog(&self) -> Result<spoor_analytics::FunnelCatalog, ConfigError> {
         spoor_analytics::FunnelCatalog::with_config(&self.funnels)
@@ -256,6 +272,9 @@ impl RelayConfig {
                 "rate_limit.events_per_second and rate_limit.burst must be > 0".into(),
             ));
         }
+        if self.workers == Some(0) {
+            return Err(ConfigError::Invalid("workers must be at least 1".into()));
+        }
         self.funnel_catalog()?;
         for (i, s) in self.sources.iter().enumerate() {
             if s.write_key.len() < 8 || s.name.is_empty() {
@@ -265,5 +284,20 @@ impl RelayConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_default_leaves_a_core_and_an_explicit_count_wins() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(RelayConfig::default().workers(), (cpus - 1).max(1));
+        let config: RelayConfig = toml::from_str("workers = 3").unwrap();
+        assert_eq!(config.workers(), 3);
+        let zero: RelayConfig = toml::from_str("workers = 0").unwrap();
+        assert!(matches!(zero.check(), Err(ConfigError::Invalid(m)) if m.contains("workers")));
     }
 }

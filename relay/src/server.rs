@@ -158,6 +158,15 @@ impl Relay {
             .with_state(Arc::clone(&self.state))
     }
 
+    /// The runtime to serve on: [`RelayConfig::workers`] threads named `spoor-http`.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.state.config.workers())
+            .thread_name("spoor-http")
+            .enable_all()
+            .build()
+    }
+
     /// Serves `router` on `listener` until `shutdown` completes, then lets
     /// in-flight requests finish and the log writers drain.
     pub async fn serve(

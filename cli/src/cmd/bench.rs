@@ -32,9 +32,12 @@ pub struct RelayArgs {
     /// Events per batch request.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
-    /// Worker threads of the relay's runtime, of the generator's, and nginx workers.
+    /// Threads of the generator's runtime, and nginx workers.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// The relay's HTTP threads (default: the relay's own default, one fewer than the CPUs).
+    #[arg(long)]
+    relay_workers: Option<usize>,
     /// The nginx binary (default: found on PATH or in /usr/sbin).
     #[arg(long)]
     nginx: Option<PathBuf>,
@@ -76,6 +79,7 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
         nginx,
         data_parent: args.data_parent,
         threads: args.threads,
+        relay_workers: args.relay_workers,
         only: args.only.as_deref().map(|w| match w {
             "single" => Workload::Single,
             _ => Workload::Batch,

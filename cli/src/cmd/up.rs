@@ -74,10 +74,7 @@ pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = relay.runtime().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
