@@ -20,6 +20,9 @@ pub struct LogOptions {
     /// Records then overwrite space the file already has, so the fsync after
     /// each group does not also have to write the file's new size: about a
     /// third less time and CPU per fsync on ext4 (BENCHMARKS.md, "Relay").
+    /// A group of at least a sixteenth of this is written past the zeroed
+    /// space instead: its fsync writes the new size once for many records,
+    /// and zeroes first would double the bytes written.
     pub preallocate_bytes: u64,
 }
 
@@ -133,7 +136,9 @@ impl EventLog {
             self.roll()?;
         }
         let end = self.len + bytes.len() as u64;
-        self.preallocate(end);
+        if (bytes.len() as u64) < self.options.preallocate_bytes / 16 {
+            self.preallocate(end);
+        }
         if let Err(e) = self.file.write_all_at(bytes, self.len) {
             // Cut back any partial write so the segment ends on a record boundary.
             let _ = self.file.set_len(self.len);

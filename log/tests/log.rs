@@ -193,6 +193,39 @@ fn a_reader_keeps_up_across_preallocated_steps_and_rolls() {
 }
 
 #[test]
+fn large_groups_are_written_past_the_zeroed_space_and_small_ones_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        segment_bytes: 1 << 20,
+        preallocate_bytes: 16 * 1024,
+        fsync: false,
+    };
+    let segment = dir.path().join("00000000000000000000.log");
+    let mut log = EventLog::open(dir.path(), options).unwrap();
+    let mut reader = LogReader::open(dir.path(), 0).unwrap();
+    // 4 KiB of records at once is a sixteenth of the step: no zeroes ahead.
+    let large: Vec<Vec<u8>> = (0..16u8).map(|i| vec![b'a' + i; 250]).collect();
+    assert_eq!(log.append(&large).unwrap(), 0..16);
+    let after_large = std::fs::metadata(&segment).unwrap().len();
+    assert_eq!(after_large, records_end(&std::fs::read(&segment).unwrap()));
+    // A small group gets zeroed space ahead of it, up to the next step.
+    assert_eq!(log.append(&[b"small".as_slice()]).unwrap(), 16..17);
+    assert_eq!(std::fs::metadata(&segment).unwrap().len(), 16 * 1024);
+    // Another large group lands after the small one, inside the zeroed space.
+    assert_eq!(log.append(&large).unwrap(), 17..33);
+    let mut expected: Vec<Vec<u8>> = large.clone();
+    expected.push(b"small".to_vec());
+    expected.extend(large.iter().cloned());
+    for (offset, payload) in expected.into_iter().enumerate() {
+        assert_eq!(
+            reader.next_record().unwrap(),
+            Some((offset as u64, payload))
+        );
+    }
+    assert_eq!(reader.next_record().unwrap(), None);
+}
+
+#[test]
 fn group_commit_gives_every_request_its_own_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), LogOptions::default()).unwrap();

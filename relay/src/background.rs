@@ -29,10 +29,7 @@ impl Relay {
             .name("spoor-relay".into())
             .spawn(move || {
                 // A failure before listening goes to the caller through `ready`.
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .enable_all()
-                    .build()
-                {
+                let runtime = match self.runtime() {
                     Ok(runtime) => runtime,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));

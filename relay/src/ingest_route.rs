@@ -18,7 +18,7 @@ use crate::body;
 use crate::enrich::{RequestInfo, format_time};
 use crate::envelope::{self, Shape};
 use crate::error::ApiError;
-use crate::ingest::Route;
+use crate::ingest::{Processed, Route};
 use crate::keys::key_from_headers;
 use crate::metrics::{ReasonLabel, StatusLabel};
 use crate::server::RelayState;
@@ -86,7 +86,7 @@ pub async fn handle(
 }
 
 async fn ingest(
-    state: &RelayState,
+    state: &Arc<RelayState>,
     route: IngestRoute,
     peer: SocketAddr,
     headers: HeaderMap,
@@ -110,49 +110,35 @@ async fn ingest(
                 limits.max_request_bytes
             ))
         })?;
-    let body = body::decode(&headers, &raw, limits.max_request_bytes)?;
-    // The request's bytes share hyper's read buffer: let go of them before
-    // waiting for the log, so hyper can reuse that buffer for the next request
-    // instead of allocating a new one.
-    drop(raw);
-    let envelope = envelope::parse(&body, route.shape)?;
-    let key = header_key
-        .or_else(|| envelope.write_key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
-            )
-        })?;
-    let source = state
-        .keys
-        .write_source(&key)
-        .ok_or_else(|| bad_key(state, &key))?;
-    if route.shape == Shape::Single
-        && let Some(raw) = envelope.events.first()
-        && raw.get().len() > limits.max_event_bytes
-    {
-        return Err(ApiError::too_large(format!(
-            "the event is {} bytes, over the {} byte limit",
-            raw.get().len(),
-            limits.max_event_bytes
-        )));
-    }
-    source
-        .take(envelope.events.len())
-        .map_err(ApiError::rate_limited)?;
-
-    let received_at_text = format_time(received_at);
-    let info = RequestInfo {
+    let request = Request {
+        route,
+        peer,
+        headers,
+        header_key,
         received_at,
-        received_at_text: &received_at_text,
-        client_ip: client_ip(&headers, peer, state.config.enrich.trust_forwarded_for),
-        source: &source.config.name,
     };
-    drop(headers);
-    let processed = state
-        .ingestor
-        .process(&envelope, &source.config, &info, route.route);
-    state.metrics.sdk_dropped.inc_by(envelope.dropped);
+    let prepared = if raw.len() < OFFLOAD_BYTES {
+        let prepared = prepare(state, request, &raw);
+        // The request's bytes share hyper's read buffer: let go of them before
+        // waiting for the log, so hyper can reuse that buffer for the next request
+        // instead of allocating a new one.
+        drop(raw);
+        prepared?
+    } else {
+        // A big batch is hundreds of microseconds of parsing and validation:
+        // done on the blocking pool, at most one per CPU at a time, so the
+        // HTTP threads keep answering small requests meanwhile.
+        let _permit = state
+            .cpu_permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::unavailable("shutting_down", "the relay is stopping", 5))?;
+        let state = Arc::clone(state);
+        tokio::task::spawn_blocking(move || prepare(&state, request, &raw))
+            .await
+            .map_err(|e| ApiError::internal(format!("processing the request: {e}")))??
+    };
+    let Prepared { source, processed } = prepared;
     let accepted = processed.records.len();
 
     let started = Instant::now();
@@ -183,9 +169,7 @@ async fn ingest(
             .log_records
             .set(i64::try_from(range.end).unwrap_or(i64::MAX));
     }
-    state
-        .metrics
-        .count_accepted(&source.config.name, accepted as u64);
+    state.metrics.count_accepted(&source, accepted as u64);
     for r in &processed.rejected {
         state
             .metrics
@@ -220,6 +204,80 @@ async fn ingest(
             .into_response());
     }
     Ok(Json(json!({ "accepted": accepted, "rejected": processed.rejected })).into_response())
+}
+
+/// Request bodies at least this large are processed on the blocking pool.
+const OFFLOAD_BYTES: usize = 16 * 1024;
+
+/// What [`prepare`] needs of the request besides its body.
+struct Request {
+    route: IngestRoute,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    header_key: Option<String>,
+    received_at: OffsetDateTime,
+}
+
+/// A request's events, checked and turned into records, ready for the logs.
+struct Prepared {
+    /// The write key's source name.
+    source: String,
+    processed: Processed,
+}
+
+/// Decodes, authorizes, rate-limits and processes a request body: everything
+/// between reading the body and appending to the logs, without waiting.
+fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared, ApiError> {
+    let limits = &state.ingestor.limits;
+    let Request {
+        route,
+        peer,
+        headers,
+        header_key,
+        received_at,
+    } = request;
+    let body = body::decode(&headers, raw, limits.max_request_bytes)?;
+    let envelope = envelope::parse(&body, route.shape)?;
+    let key = header_key
+        .or_else(|| envelope.write_key.clone())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
+            )
+        })?;
+    let source = state
+        .keys
+        .write_source(&key)
+        .ok_or_else(|| bad_key(state, &key))?;
+    if route.shape == Shape::Single
+        && let Some(raw) = envelope.events.first()
+        && raw.get().len() > limits.max_event_bytes
+    {
+        return Err(ApiError::too_large(format!(
+            "the event is {} bytes, over the {} byte limit",
+            raw.get().len(),
+            limits.max_event_bytes
+        )));
+    }
+    source
+        .take(envelope.events.len())
+        .map_err(ApiError::rate_limited)?;
+
+    let received_at_text = format_time(received_at);
+    let info = RequestInfo {
+        received_at,
+        received_at_text: &received_at_text,
+        client_ip: client_ip(&headers, peer, state.config.enrich.trust_forwarded_for),
+        source: &source.config.name,
+    };
+    let processed = state
+        .ingestor
+        .process(&envelope, &source.config, &info, route.route);
+    state.metrics.sdk_dropped.inc_by(envelope.dropped);
+    Ok(Prepared {
+        source: source.config.name.clone(),
+        processed,
+    })
 }
 
 /// Appends `records` through group commit and waits until they are durable.

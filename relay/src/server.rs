@@ -50,6 +50,8 @@ pub struct RelayState {
     pub dead_letter: GroupCommit,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// One permit per CPU for processing big request bodies off the HTTP threads.
+    pub cpu_permits: tokio::sync::Semaphore,
 }
 
 /// A relay ready to serve: logs open, schemas compiled, keys loaded.
@@ -100,6 +102,9 @@ impl Relay {
             dead_letter: GroupCommit::observed(dead_letter, metrics.log_observer("dead_letter")),
             metrics,
             config,
+            cpu_permits: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
         };
         Ok(Relay {
             state: Arc::new(state),

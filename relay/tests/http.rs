@@ -160,6 +160,59 @@ fn partly_invalid_batch_is_200_with_rejections_in_dead_letter_log() {
     assert_eq!(dead[1]["source"], "web");
 }
 
+/// Bodies of 16 KiB and more are processed off the HTTP threads: the same
+/// answers, keys and order as small ones.
+#[test]
+fn big_batches_keep_order_rejections_and_body_keys() {
+    let relay = TestRelay::start();
+    let events: Vec<Value> = (0..200)
+        .map(|i| {
+            if i == 117 {
+                json!({"eventId": "e-117", "eventName": "teleported", "anonymousId": "a"})
+            } else {
+                json!({"eventId": format!("e-{i}"), "eventName": "page_viewed", "anonymousId": "a",
+                       "properties": {"path": format!("/products/{i}"), "padding": "x".repeat(100)}})
+            }
+        })
+        .collect();
+    let body = json!({"writeKey": WRITE_KEY, "batch": events}).to_string();
+    assert!(body.len() > 16 * 1024);
+    let response = reqwest::blocking::Client::new()
+        .post(relay.url("/api/events/batch"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["accepted"], 199);
+    assert_eq!(answer["rejected"][0]["index"], 117);
+    assert_eq!(answer["rejected"][0]["code"], "unknown_event");
+    let ids: Vec<String> = relay
+        .log()
+        .iter()
+        .map(|r| r["eventId"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..200)
+        .filter(|i| *i != 117)
+        .map(|i| format!("e-{i}"))
+        .collect();
+    assert_eq!(ids, expected);
+    assert_eq!(relay.dead_letters()[0]["eventId"], "e-117");
+
+    let bad_key = json!({"writeKey": "not-a-key", "batch": (0..200).map(|i| json!({
+        "eventId": format!("k-{i}"), "eventName": "page_viewed", "anonymousId": "a",
+        "properties": {"padding": "y".repeat(100)}})).collect::<Vec<_>>()});
+    let response = reqwest::blocking::Client::new()
+        .post(relay.url("/api/events/batch"))
+        .header("content-type", "application/json")
+        .body(bad_key.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(error_code(response), (401, "unauthorized".into()));
+    assert_eq!(relay.log().len(), 199);
+}
+
 #[test]
 fn all_invalid_is_422_and_still_dead_lettered() {
     let relay = TestRelay::start();
