@@ -14,6 +14,7 @@
 //!     connections: 64,
 //!     warmup: Duration::from_secs(2),
 //!     duration: Duration::from_secs(10),
+//!     rounds: 3,
 //!     batch_size: 100,
 //!     fsync: true,
 //!     nginx: spoor_bench::nginx::Nginx::locate(),

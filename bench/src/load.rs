@@ -54,6 +54,17 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Adds another run of the same load: counts and windows add up, latencies join.
+    pub fn merge(&mut self, other: LoadResult) {
+        self.ok_requests += other.ok_requests;
+        self.failed_requests += other.failed_requests;
+        self.first_failure = self.first_failure.take().or(other.first_failure);
+        self.ok_requests_total += other.ok_requests_total;
+        self.window += other.window;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+    }
+
     /// 2xx requests per second.
     pub fn requests_per_second(&self) -> f64 {
         self.ok_requests as f64 / self.window.as_secs_f64()

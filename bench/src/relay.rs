@@ -26,8 +26,12 @@ pub struct RelayBenchOptions {
     pub connections: usize,
     /// Warm-up before each measured window.
     pub warmup: Duration,
-    /// Each measured window.
+    /// Each row's measured time, split evenly over its rounds.
     pub duration: Duration,
+    /// Rounds per workload: nginx and the relay take turns (nginx, relay,
+    /// nginx, relay, ...), so a machine that is faster or slower for a while
+    /// weighs on both alike. Each round has its own warm-up.
+    pub rounds: usize,
     /// Events per batch request.
     pub batch_size: usize,
     /// fsync before answering (the relay's default; off only to see its cost).
@@ -60,8 +64,10 @@ pub struct Scenario {
     pub target: &'static str,
     /// What each request carries.
     pub workload: String,
-    /// What was measured.
+    /// What was measured, all rounds together.
     pub result: LoadResult,
+    /// Requests/s of each round, in order.
+    pub round_rates: Vec<f64>,
 }
 
 /// Everything one run measured.
@@ -140,7 +146,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         events_per_request,
         connections: options.connections,
         warmup: options.warmup,
-        duration: options.duration,
+        duration: options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1),
     };
     let batch_workload = format!("batch of {} events", options.batch_size);
     let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
@@ -184,18 +190,37 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         ));
     }
 
-    let mut scenarios = Vec::new();
+    let mut scenarios: Vec<Scenario> = Vec::new();
     let mut acknowledged_events = 0;
-    for (target, workload, spec) in plan {
-        let result = client.block_on(load::run(&spec))?;
-        if target == "relay" {
-            acknowledged_events += result.ok_requests_total * result.events_per_request as u64;
+    let mut rows = plan.iter().peekable();
+    while let Some(first) = rows.next() {
+        // The rows of one workload (nginx's and the relay's) take turns.
+        let mut turn = vec![first];
+        while let Some(next) = rows.next_if(|row| row.1 == first.1) {
+            turn.push(next);
         }
-        scenarios.push(Scenario {
-            target,
-            workload,
-            result,
-        });
+        let start = scenarios.len();
+        for round in 0..options.rounds.max(1) {
+            for (i, (target, workload, spec)) in turn.iter().enumerate() {
+                let result = client.block_on(load::run(spec))?;
+                if *target == "relay" {
+                    acknowledged_events +=
+                        result.ok_requests_total * result.events_per_request as u64;
+                }
+                if round == 0 {
+                    scenarios.push(Scenario {
+                        target,
+                        workload: workload.clone(),
+                        round_rates: vec![result.requests_per_second()],
+                        result,
+                    });
+                } else {
+                    let scenario = &mut scenarios[start + i];
+                    scenario.round_rates.push(result.requests_per_second());
+                    scenario.result.merge(result);
+                }
+            }
+        }
     }
     drop(client);
     drop(nginx);
@@ -304,6 +329,7 @@ mod tests {
             connections: 4,
             warmup: Duration::from_millis(100),
             duration: Duration::from_millis(400),
+            rounds: 2,
             batch_size: 10,
             fsync: true,
             nginx: None,
@@ -315,6 +341,7 @@ mod tests {
         let report = run(&options).unwrap();
         assert_eq!(report.scenarios.len(), 2);
         for s in &report.scenarios {
+            assert_eq!(s.round_rates.len(), 2);
             assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);
             assert!(s.result.ok_requests > 0);
             assert!(s.result.latency(0.5) <= s.result.latency(0.99));

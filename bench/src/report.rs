@@ -12,23 +12,26 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} keep-alive connections, {} s warm-up + {} s measured per row, fsync {}; relay: {} HTTP threads + its log writer; nginx: {} workers; generator: {} threads",
+        "{} keep-alive connections; {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; relay: {} HTTP threads + its log writer; nginx: {} workers; generator: {} threads",
         o.connections,
+        o.rounds.max(1),
         o.warmup.as_secs_f64(),
-        o.duration.as_secs_f64(),
+        o.duration.as_secs_f64() / o.rounds.max(1) as f64,
         if o.fsync { "on" } else { "OFF" },
         report.relay_workers,
         o.threads,
         o.threads,
     );
     out.push('\n');
-    out.push_str("| target | request | requests/s | events/s | p50 | p99 | failed |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| target | request | requests/s | events/s | p50 | p99 | failed | requests/s by round |\n",
+    );
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---|\n");
     for s in &report.scenarios {
         let r = &s.result;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             s.target,
             s.workload,
             thousands(r.requests_per_second()),
@@ -36,6 +39,11 @@ pub fn markdown(report: &RelayBenchReport) -> String {
             millis(r.latency(0.5)),
             millis(r.latency(0.99)),
             r.failed_requests,
+            s.round_rates
+                .iter()
+                .map(|&x| thousands(x))
+                .collect::<Vec<_>>()
+                .join(" / "),
         );
     }
     out.push('\n');
@@ -44,21 +52,30 @@ pub fn markdown(report: &RelayBenchReport) -> String {
             .scenarios
             .iter()
             .find(|s| s.target == target && (s.workload == "single event") == single)
-            .map(|s| &s.result)
     };
     if let (Some(relay), Some(nginx)) = (find("relay", true), find("nginx 204", true)) {
+        let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
+        let by_round: Vec<String> = relay
+            .round_rates
+            .iter()
+            .zip(&nginx.round_rates)
+            .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
+            .collect();
         let _ = writeln!(
             out,
-            "- single events: the relay answers {:.0}% of nginx's requests/s (target: at least 50%)",
-            100.0 * relay.requests_per_second()
-                / nginx.requests_per_second().max(f64::MIN_POSITIVE)
+            "- single events: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
+            percent(
+                relay.result.requests_per_second(),
+                nginx.result.requests_per_second()
+            ),
+            by_round.join(", ")
         );
     }
     if let Some(batch) = find("relay", false) {
         let _ = writeln!(
             out,
             "- batches: {} events/s (target: at least 250,000)",
-            thousands(batch.events_per_second())
+            thousands(batch.result.events_per_second())
         );
     }
     let _ = writeln!(

@@ -23,9 +23,12 @@ pub struct RelayArgs {
     /// Keep-alive connections, one request in flight each.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Measured seconds per row.
-    #[arg(long, default_value_t = 10)]
+    /// Measured seconds per row, split over its rounds.
+    #[arg(long, default_value_t = 12)]
     duration: u64,
+    /// Rounds per workload, nginx and the relay taking turns.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Warm-up seconds before each row.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -74,6 +77,7 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
         connections: args.connections,
         warmup: Duration::from_secs(args.warmup),
         duration: Duration::from_secs(args.duration),
+        rounds: args.rounds,
         batch_size: args.batch_size,
         fsync: !args.no_fsync,
         nginx,
