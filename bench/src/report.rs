@@ -12,7 +12,7 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} keep-alive connections; {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; relay: {} HTTP threads + its log writer; nginx: {} workers; generator: {} threads",
+        "{} keep-alive connections; {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; threads: relay HTTP {} + its log writer, nginx workers {}, generator {}",
         o.connections,
         o.rounds.max(1),
         o.warmup.as_secs_f64(),

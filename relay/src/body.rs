@@ -1,5 +1,6 @@
 //! Request bodies: content type, gzip, and the size cap on what comes out.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use axum::http::{HeaderMap, header};
@@ -31,35 +32,38 @@ pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// The body as JSON bytes: gunzipped when `Content-Encoding: gzip`, and at most
 /// `limit` bytes after decompression. A gzip bomb is stopped as soon as its
-/// output passes the limit, without inflating the rest.
-pub fn decode(headers: &HeaderMap, raw: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+/// output passes the limit, without inflating the rest. A body sent as is is
+/// borrowed, not copied.
+pub fn decode<'a>(
+    headers: &HeaderMap,
+    raw: &'a [u8],
+    limit: usize,
+) -> Result<Cow<'a, [u8]>, ApiError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("identity")
-        .trim()
-        .to_ascii_lowercase();
-    match encoding.as_str() {
-        "identity" | "" => {
-            if raw.len() > limit {
-                return Err(too_large(limit));
-            }
-            Ok(raw.to_vec())
+        .trim();
+    let is = |name: &str| encoding.eq_ignore_ascii_case(name);
+    if is("identity") || encoding.is_empty() {
+        if raw.len() > limit {
+            return Err(too_large(limit));
         }
-        "gzip" | "x-gzip" => {
-            let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit));
-            let mut decoder = flate2::read::GzDecoder::new(raw).take(limit as u64 + 1);
-            decoder.read_to_end(&mut out).map_err(|e| {
-                ApiError::bad_request("invalid_gzip", format!("gzip body cannot be decoded: {e}"))
-            })?;
-            if out.len() > limit {
-                return Err(too_large(limit));
-            }
-            Ok(out)
+        Ok(Cow::Borrowed(raw))
+    } else if is("gzip") || is("x-gzip") {
+        let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit));
+        let mut decoder = flate2::read::GzDecoder::new(raw).take(limit as u64 + 1);
+        decoder.read_to_end(&mut out).map_err(|e| {
+            ApiError::bad_request("invalid_gzip", format!("gzip body cannot be decoded: {e}"))
+        })?;
+        if out.len() > limit {
+            return Err(too_large(limit));
         }
-        other => Err(ApiError::unsupported_media_type(format!(
-            "content encoding {other:?} is not accepted; send gzip or none"
-        ))),
+        Ok(Cow::Owned(out))
+    } else {
+        Err(ApiError::unsupported_media_type(format!(
+            "content encoding {encoding:?} is not accepted; send gzip or none"
+        )))
     }
 }
 
@@ -90,8 +94,8 @@ mod tests {
     fn gzip_round_trip() {
         let body = br#"{"batch":[]}"#;
         assert_eq!(
-            decode(&gzip_headers(), &gzip(body), 1000).unwrap(),
-            body.to_vec()
+            decode(&gzip_headers(), &gzip(body), 1000).unwrap().as_ref(),
+            body
         );
     }
 
