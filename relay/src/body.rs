@@ -39,13 +39,9 @@ pub fn decode<'a>(
     raw: &'a [u8],
     limit: usize,
 ) -> Result<Cow<'a, [u8]>, ApiError> {
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("identity")
-        .trim();
+    let encoding = content_encoding(headers);
     let is = |name: &str| encoding.eq_ignore_ascii_case(name);
-    if is("identity") || encoding.is_empty() {
+    if !is_encoded(headers) {
         if raw.len() > limit {
             return Err(too_large(limit));
         }
@@ -65,6 +61,20 @@ pub fn decode<'a>(
             "content encoding {encoding:?} is not accepted; send gzip or none"
         )))
     }
+}
+
+/// Whether the body comes with a content encoding (gzip) to undo.
+pub fn is_encoded(headers: &HeaderMap) -> bool {
+    let encoding = content_encoding(headers);
+    !(encoding.is_empty() || encoding.eq_ignore_ascii_case("identity"))
+}
+
+fn content_encoding(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
 }
 
 fn too_large(limit: usize) -> ApiError {

@@ -117,7 +117,7 @@ async fn ingest(
         header_key,
         received_at,
     };
-    let prepared = if raw.len() < OFFLOAD_BYTES {
+    let prepared = if raw.len() < OFFLOAD_BYTES && !body::is_encoded(&request.headers) {
         let prepared = prepare(state, request, &raw);
         // The request's bytes share hyper's read buffer: let go of them before
         // waiting for the log, so hyper can reuse that buffer for the next request
@@ -125,9 +125,9 @@ async fn ingest(
         drop(raw);
         prepared?
     } else {
-        // A big batch is hundreds of microseconds of parsing and validation:
-        // done on the blocking pool, at most one per CPU at a time, so the
-        // HTTP threads keep answering small requests meanwhile.
+        // A big or compressed batch is hundreds of microseconds of inflating,
+        // parsing and validation: done on the blocking pool, at most one per
+        // CPU at a time, so the HTTP threads keep answering small requests meanwhile.
         let _permit = state
             .cpu_permits
             .acquire()
@@ -206,7 +206,7 @@ async fn ingest(
     Ok(Json(json!({ "accepted": accepted, "rejected": processed.rejected })).into_response())
 }
 
-/// Request bodies at least this large are processed on the blocking pool.
+/// Request bodies at least this large, and compressed ones, are processed on the blocking pool.
 const OFFLOAD_BYTES: usize = 16 * 1024;
 
 /// What [`prepare`] needs of the request besides its body.
