@@ -148,60 +148,36 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         warmup: options.warmup,
         duration: options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1),
     };
-    let batch_workload = format!("batch of {} events", options.batch_size);
     let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
-    let mut plan = Vec::new();
+    let mut workloads = Vec::new();
     if wanted(Workload::Single) {
-        if let Some(nginx) = &nginx {
-            plan.push((
-                "nginx 204",
-                "single event".to_string(),
-                spec(nginx.addr(), "/api/events", &singles, 1),
-            ));
-        }
-        plan.push((
-            "relay",
-            "single event".to_string(),
-            spec(server.addr, "/api/events", &singles, 1),
-        ));
+        workloads.push(("single event".to_string(), "/api/events", &singles, 1));
     }
     if wanted(Workload::Batch) {
-        if let Some(nginx) = &nginx {
-            plan.push((
-                "nginx 204",
-                batch_workload.clone(),
-                spec(
-                    nginx.addr(),
-                    "/api/events/batch",
-                    &batches,
-                    options.batch_size,
-                ),
-            ));
-        }
-        plan.push((
-            "relay",
-            batch_workload,
-            spec(
-                server.addr,
-                "/api/events/batch",
-                &batches,
-                options.batch_size,
-            ),
+        workloads.push((
+            format!("batch of {} events", options.batch_size),
+            "/api/events/batch",
+            &batches,
+            options.batch_size,
         ));
     }
+    let mut targets = Vec::new();
+    if let Some(nginx) = &nginx {
+        targets.push(("nginx 204", nginx.addr()));
+    }
+    targets.push(("relay", server.addr));
 
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut acknowledged_events = 0;
-    let mut rows = plan.iter().peekable();
-    while let Some(first) = rows.next() {
-        // The rows of one workload (nginx's and the relay's) take turns.
-        let mut turn = vec![first];
-        while let Some(next) = rows.next_if(|row| row.1 == first.1) {
-            turn.push(next);
-        }
-        let start = scenarios.len();
+    for (workload, path, bodies, events_per_request) in workloads {
+        let specs: Vec<_> = targets
+            .iter()
+            .map(|&(target, addr)| (target, spec(addr, path, bodies, events_per_request)))
+            .collect();
+        // The targets take turns, round after round; each row sums its rounds.
+        let first = scenarios.len();
         for round in 0..options.rounds.max(1) {
-            for (i, (target, workload, spec)) in turn.iter().enumerate() {
+            for (i, (target, spec)) in specs.iter().enumerate() {
                 let result = client.block_on(load::run(spec))?;
                 if *target == "relay" {
                     acknowledged_events +=
@@ -215,7 +191,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                         result,
                     });
                 } else {
-                    let scenario = &mut scenarios[start + i];
+                    let scenario = &mut scenarios[first + i];
                     scenario.round_rates.push(result.requests_per_second());
                     scenario.result.merge(result);
                 }

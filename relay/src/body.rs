@@ -41,7 +41,7 @@ pub fn decode<'a>(
 ) -> Result<Cow<'a, [u8]>, ApiError> {
     let encoding = content_encoding(headers);
     let is = |name: &str| encoding.eq_ignore_ascii_case(name);
-    if !is_encoded(headers) {
+    if is_identity(encoding) {
         if raw.len() > limit {
             return Err(too_large(limit));
         }
@@ -65,8 +65,11 @@ pub fn decode<'a>(
 
 /// Whether the body comes with a content encoding (gzip) to undo.
 pub fn is_encoded(headers: &HeaderMap) -> bool {
-    let encoding = content_encoding(headers);
-    !(encoding.is_empty() || encoding.eq_ignore_ascii_case("identity"))
+    !is_identity(content_encoding(headers))
+}
+
+fn is_identity(encoding: &str) -> bool {
+    encoding.is_empty() || encoding.eq_ignore_ascii_case("identity")
 }
 
 fn content_encoding(headers: &HeaderMap) -> &str {

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use prometheus_client::metrics::counter::Counter;
 use serde_json::json;
 use spoor_log::event::EventType;
 use spoor_log::{AppendResult, GroupCommit};
@@ -138,7 +139,10 @@ async fn ingest(
             .await
             .map_err(|e| ApiError::internal(format!("processing the request: {e}")))??
     };
-    let Prepared { source, processed } = prepared;
+    let Prepared {
+        accepted_counter,
+        processed,
+    } = prepared;
     let accepted = processed.records.len();
 
     let started = Instant::now();
@@ -169,7 +173,7 @@ async fn ingest(
             .log_records
             .set(i64::try_from(range.end).unwrap_or(i64::MAX));
     }
-    state.metrics.count_accepted(&source, accepted as u64);
+    accepted_counter.inc_by(accepted as u64);
     for r in &processed.rejected {
         state
             .metrics
@@ -220,8 +224,8 @@ struct Request {
 
 /// A request's events, checked and turned into records, ready for the logs.
 struct Prepared {
-    /// The write key's source name.
-    source: String,
+    /// Counts the events accepted from the write key's source once they are durable.
+    accepted_counter: Counter,
     processed: Processed,
 }
 
@@ -275,7 +279,7 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
         .process(&envelope, &source.config, &info, route.route);
     state.metrics.sdk_dropped.inc_by(envelope.dropped);
     Ok(Prepared {
-        source: source.config.name.clone(),
+        accepted_counter: state.metrics.accepted_counter(&source.config.name),
         processed,
     })
 }

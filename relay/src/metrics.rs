@@ -165,17 +165,18 @@ impl Metrics {
         }
     }
 
-    /// Counts `n` events accepted from `source`.
-    pub fn count_accepted(&self, source: &str, n: u64) {
+    /// The counter of events accepted from `source` (resolved at start for
+    /// configured sources, so a request allocates no label).
+    pub fn accepted_counter(&self, source: &str) -> Counter {
         match self.accepted_by_source.get(source) {
-            Some(counter) => counter.inc_by(n),
+            Some(counter) => counter.clone(),
             None => self
                 .accepted
                 .get_or_create(&SourceLabel {
                     source: source.to_string(),
                 })
-                .inc_by(n),
-        };
+                .clone(),
+        }
     }
 
     /// Feeds the bytes and fsync time of each group written to `log` into the metrics.
