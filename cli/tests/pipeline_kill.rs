@@ -29,7 +29,8 @@ fn spoor(data_dir: &Path, extra: &[&str]) -> Command {
     cmd.arg("pipeline")
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--batch", "300", "--poll-ms", "20"])
+        // Commits every few ranges: kills land between commits, with written ranges to redo.
+        .args(["--batch", "300", "--poll-ms", "20", "--commit-ms", "30"])
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());

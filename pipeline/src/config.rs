@@ -22,6 +22,10 @@ pub struct PipelineConfig {
     pub max_batch_records: usize,
     /// How long to wait before looking at the log again when it has nothing new.
     pub poll_interval_ms: u64,
+    /// While catching up, commit (sync the outputs, write the checkpoint) at most this often;
+    /// a run that reaches the log's end commits at once. A crash redoes the ranges since the
+    /// last commit. 0 commits every range.
+    pub commit_interval_ms: u64,
     /// Compact a partition once it holds this many files.
     pub compact_min_files: usize,
     /// Threads for parsing and Parquet encoding (0 = number of cores).
@@ -41,8 +45,9 @@ impl Default for PipelineConfig {
             allowed_lateness_secs: 60 * 60,
             dedupe_window_hours: 7 * 24,
             dedupe_max_entries: 50_000_000,
-            max_batch_records: 200_000,
+            max_batch_records: 50_000,
             poll_interval_ms: 1000,
+            commit_interval_ms: 10_000,
             compact_min_files: 8,
             threads: 0,
             zstd_level: 1,
@@ -65,6 +70,11 @@ impl PipelineConfig {
     /// The poll interval.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
+    }
+
+    /// The commit interval.
+    pub fn commit_interval(&self) -> Duration {
+        Duration::from_millis(self.commit_interval_ms)
     }
 
     /// Threads to use.

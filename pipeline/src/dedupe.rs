@@ -19,6 +19,7 @@ use crate::error::PipelineError;
 use crate::fingerprint::{FingerprintBuild, fingerprint};
 use crate::range_file::{self, RangeFile};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::writer::Output;
 
 /// Bytes of one fingerprint and its hour, in memory and on disk.
 const ENTRY_BYTES: usize = 12;
@@ -154,12 +155,18 @@ impl Dedupe {
         self.seen.retain(|_, h| *h >= cutoff);
     }
 
-    /// Rewrites the committed fingerprint files of `dir` into one, without expired entries.
+    /// The oldest hour still in the window: older fingerprints have expired.
+    pub fn cutoff_hour(&self) -> u32 {
+        self.cursor.cutoff_hour
+    }
+
+    /// Rewrites the committed fingerprint files of `dir` into one, without the entries of hours
+    /// before `cutoff_hour`.
     pub fn compact(
-        &self,
         dir: &Path,
         committed: u64,
         min_files: usize,
+        cutoff_hour: u32,
     ) -> Result<(), PipelineError> {
         let files: Vec<RangeFile> = range_file::list(dir)?
             .into_iter()
@@ -173,7 +180,7 @@ impl Dedupe {
             let data =
                 std::fs::read(&file.path).map_err(|e| PipelineError::io("read", &file.path, e))?;
             for chunk in data.chunks_exact(ENTRY_BYTES) {
-                if decode(chunk).1 >= self.cursor.cutoff_hour {
+                if decode(chunk).1 >= cutoff_hour {
                     bytes.extend_from_slice(chunk);
                 }
             }
@@ -217,21 +224,23 @@ impl Stage for Dedupe {
         }
     }
 
-    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+    fn commit(
+        &mut self,
+        _batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError> {
         let fresh = std::mem::take(&mut self.fresh);
         if !ctx.write || fresh.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let dir = ctx.layout.dedupe();
-        range_file::create_dir_durable(&dir)?;
         let mut bytes = Vec::with_capacity(fresh.len() * ENTRY_BYTES);
         for (fp, hour) in fresh {
             bytes.extend_from_slice(&fp.to_le_bytes());
             bytes.extend_from_slice(&hour.to_le_bytes());
         }
         let path = dir.join(range_file::file_name(ctx.first, ctx.last, "bin"));
-        range_file::write_atomic(&path, &bytes)?;
-        range_file::sync_dir(&dir)
+        Ok(vec![Output::Bytes { path, bytes }])
     }
 }
 

@@ -208,8 +208,10 @@ pub fn parse<'a>(
     record: &'a [u8],
     columns: &TypedColumns,
 ) -> Result<Event<'a>, Unreadable> {
+    // One UTF-8 check of the whole record (vectorized) instead of one per string.
+    let text = std::str::from_utf8(record).map_err(|e| Unreadable(format!("not an event: {e}")))?;
     let wire: Wire<'a> =
-        serde_json::from_slice(record).map_err(|e| Unreadable(format!("not an event: {e}")))?;
+        serde_json::from_str(text).map_err(|e| Unreadable(format!("not an event: {e}")))?;
     let received_at = parse_ms(&wire.received_at)
         .ok_or_else(|| Unreadable(format!("bad receivedAt {:?}", wire.received_at)))?;
     let event_time = parse_ms(&wire.event_time).unwrap_or(received_at);

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMillisecondBuilder};
 use arrow::datatypes::{Field, Schema};
+use rustc_hash::FxHashMap;
 use spoor_log::event::EventType;
 
 use crate::columns;
@@ -19,6 +20,7 @@ use crate::error::PipelineError;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::writer::Output;
 
 /// One link: an id that belongs to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +38,7 @@ pub struct IdentityLink {
 /// The identity stage: a map from linked ids to persons.
 #[derive(Default)]
 pub struct Identity {
-    links: HashMap<String, String>,
+    links: FxHashMap<String, String>,
     fresh: Vec<IdentityLink>,
 }
 
@@ -135,17 +137,24 @@ impl Stage for Identity {
         }
     }
 
-    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+    fn commit(
+        &mut self,
+        _batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError> {
         let fresh = std::mem::take(&mut self.fresh);
         if !ctx.write || fresh.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let dir = ctx.layout.identities();
-        range_file::create_dir_durable(&dir)?;
-        let path = dir.join(range_file::file_name(ctx.first, ctx.last, "parquet"));
-        let (schema, batch) = to_batch(&fresh)?;
-        parquet_file::write(&path, schema, &[batch], ctx.zstd_level)?;
-        range_file::sync_dir(&dir)
+        let path = ctx
+            .layout
+            .identities()
+            .join(range_file::file_name(ctx.first, ctx.last, "parquet"));
+        Ok(vec![Output::parquet(
+            path,
+            to_batch(&fresh)?,
+            ctx.zstd_level,
+        )])
     }
 }
 
@@ -158,7 +167,7 @@ fn schema() -> Arc<Schema> {
     ]))
 }
 
-fn to_batch(links: &[IdentityLink]) -> Result<(Arc<Schema>, RecordBatch), PipelineError> {
+fn to_batch(links: &[IdentityLink]) -> Result<RecordBatch, PipelineError> {
     let mut anon = StringBuilder::new();
     let mut person = StringBuilder::new();
     let mut time = TimestampMillisecondBuilder::new().with_timezone("UTC");
@@ -169,14 +178,13 @@ fn to_batch(links: &[IdentityLink]) -> Result<(Arc<Schema>, RecordBatch), Pipeli
         time.append_value(l.event_time);
         id.append_value(&l.event_id);
     }
-    let schema = schema();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(anon.finish()),
         Arc::new(person.finish()),
         Arc::new(time.finish()),
         Arc::new(id.finish()),
     ];
-    Ok((schema.clone(), RecordBatch::try_new(schema, columns)?))
+    Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
 fn read_links(dir: &Path, below: u64) -> Result<Vec<IdentityLink>, PipelineError> {

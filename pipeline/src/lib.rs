@@ -40,6 +40,7 @@ pub mod stage;
 pub mod synth;
 pub mod timefmt;
 pub mod watermark;
+pub mod writer;
 
 mod handle;
 

@@ -1,8 +1,10 @@
 //! Files named by the log range they cover: `part-<first>-<last>.<ext>`.
 //!
-//! A range's outputs are written before the position commits; on start,
-//! files of uncommitted ranges are deleted, so a crash or a replay overwrites
-//! rather than duplicates. Writes go to a dot-file and are renamed into place.
+//! A range's outputs are written before the position commits, and made
+//! durable by one filesystem sync before the checkpoint that commits it; on
+//! start, files of uncommitted ranges are deleted, so a crash or a replay
+//! overwrites rather than duplicates. Writes go to a dot-file and are renamed
+//! into place, so a reader never sees half a file.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -134,6 +136,14 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp"))
 }
 
+/// Writes `bytes` to `path` through a temp file and a rename, without syncing: for range
+/// outputs, which the commit makes durable with [`sync_filesystem`].
+pub fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    fs::write(&tmp, bytes).map_err(|e| PipelineError::io("write", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename (fsync the folder after).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
     write_atomic_with(path, |file| file.write_all(bytes))
@@ -160,14 +170,17 @@ pub fn sync_dir(dir: &Path) -> Result<(), PipelineError> {
         .map_err(|e| PipelineError::io("fsync dir", dir, e))
 }
 
-/// Makes everything written to the filesystem holding `dir` durable: one `syncfs(2)` on
-/// Linux (far cheaper than an fsync per file when a range writes hundreds of partition
-/// files), else an fsync of each of `files` and their folders.
-pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> Result<(), PipelineError> {
+/// Makes everything written under `dirs` (folders of one filesystem; missing ones are
+/// skipped) durable: one `syncfs(2)` on Linux, far cheaper than an fsync per file when
+/// ranges write hundreds of partition files; elsewhere an fsync of every file and folder.
+pub fn sync_filesystem(dirs: &[PathBuf]) -> Result<(), PipelineError> {
+    let dirs: Vec<&PathBuf> = dirs.iter().filter(|d| d.is_dir()).collect();
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let _ = files;
+        let Some(dir) = dirs.first() else {
+            return Ok(());
+        };
         let handle = File::open(dir).map_err(|e| PipelineError::io("open", dir, e))?;
         // SAFETY: syncfs on a file descriptor we own and keep open for the call.
         let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
@@ -182,13 +195,21 @@ pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> Result<(), PipelineErro
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = dir;
-        for f in files {
-            File::open(f)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| PipelineError::io("fsync", f, e))?;
-            if let Some(parent) = f.parent() {
-                sync_dir(parent)?;
+        for root in dirs {
+            for folder in walk_dirs(root)? {
+                let entries =
+                    fs::read_dir(&folder).map_err(|e| PipelineError::io("read dir", &folder, e))?;
+                for entry in entries {
+                    let path = entry
+                        .map_err(|e| PipelineError::io("read dir", &folder, e))?
+                        .path();
+                    if path.is_file() {
+                        File::open(&path)
+                            .and_then(|f| f.sync_all())
+                            .map_err(|e| PipelineError::io("fsync", &path, e))?;
+                    }
+                }
+                sync_dir(&folder)?;
             }
         }
         Ok(())

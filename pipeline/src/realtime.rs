@@ -20,9 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::columns;
 use crate::error::PipelineError;
 use crate::fingerprint::{FingerprintBuild, fingerprint};
+use crate::layout::Layout;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::writer::Output;
 
 /// File name of the open minutes in `tables/realtime`.
 pub const OPEN_FILE: &str = "open.parquet";
@@ -156,7 +158,11 @@ impl Stage for Realtime {
         }
     }
 
-    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+    fn commit(
+        &mut self,
+        _batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError> {
         let still_open = self
             .open
             .split_off(&ctx.watermark.saturating_sub(60_000).saturating_add(1));
@@ -165,23 +171,30 @@ impl Stage for Realtime {
             Self::rows(*minute, m, &mut self.closed);
         }
         let closed = std::mem::take(&mut self.closed);
-        if !ctx.write {
-            return Ok(());
+        if !ctx.write || closed.is_empty() {
+            return Ok(Vec::new());
         }
-        let dir = ctx.layout.realtime();
-        range_file::create_dir_durable(&dir)?;
-        if !closed.is_empty() {
-            let path = dir.join(range_file::file_name(ctx.first, ctx.last, "parquet"));
-            parquet_file::write(&path, schema(), &[to_batch(&closed)?], ctx.zstd_level)?;
-        }
+        let path = ctx
+            .layout
+            .realtime()
+            .join(range_file::file_name(ctx.first, ctx.last, "parquet"));
+        Ok(vec![Output::parquet(
+            path,
+            to_batch(&closed)?,
+            ctx.zstd_level,
+        )])
+    }
+
+    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<(), PipelineError> {
+        let dir = layout.realtime();
+        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create dir", &dir, e))?;
         let open = self.open_rows();
         parquet_file::write(
             &dir.join(OPEN_FILE),
             schema(),
             &[to_batch(&open)?],
-            ctx.zstd_level,
-        )?;
-        range_file::sync_dir(&dir)
+            zstd_level,
+        )
     }
 }
 
@@ -231,7 +244,7 @@ pub fn read(data_dir: &Path) -> Result<Vec<RealtimeRow>, PipelineError> {
 
 /// The realtime rows of minutes starting at or after `since_ms` (epoch ms).
 pub fn read_since(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, PipelineError> {
-    let layout = crate::layout::Layout::new(data_dir);
+    let layout = Layout::new(data_dir);
     let committed = crate::checkpoint::committed_offset(data_dir)?;
     let dir = layout.realtime();
     let mut paths: Vec<_> = range_file::list(&dir)?

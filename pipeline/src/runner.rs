@@ -1,7 +1,9 @@
-//! The consumer: reads a range of the log, runs the stages over it, writes
-//! their outputs, then commits the position.
+//! The consumer: reads a range of the log, runs the stages over it and hands
+//! their outputs to the writer, which writes them while the next range is
+//! processed; every so often it commits: one filesystem sync for the outputs
+//! of the ranges since the last commit, then the checkpoint.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -23,8 +25,9 @@ use crate::sessionize::Sessionizer;
 use crate::sink::raw::RawSink;
 use crate::stage::{Batch, CommitContext, Stage};
 use crate::watermark::Watermark;
+use crate::writer::Writer;
 
-/// Commits between two compaction passes.
+/// Ranges between two compaction passes (a pass runs after the commit that passes this).
 const COMPACT_EVERY: u64 = 16;
 
 /// Where a run got to.
@@ -52,6 +55,15 @@ pub struct Runner {
     realtime: Realtime,
     raw: RawSink,
     bytes_read: u64,
+    /// Ranges written since the last commit.
+    uncommitted: u64,
+    /// Ranges written since the last compaction pass.
+    uncompacted: u64,
+    last_commit: Instant,
+    /// Writes the ranges' files.
+    writer: Writer,
+    /// The compaction pass running beside the ranges, if any.
+    compaction: Option<std::thread::JoinHandle<Result<(), PipelineError>>>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
 }
@@ -87,6 +99,7 @@ impl Runner {
         if let Some(limit) = &config.durable_offset {
             reader = reader.with_limit(limit.clone());
         }
+        let threads = config.thread_count();
         let mut runner = Runner {
             sessions: Sessionizer::new(config.session_timeout_ms(), cp.sessions),
             realtime: Realtime::new(cp.realtime),
@@ -102,6 +115,11 @@ impl Runner {
             identity,
             watermark,
             bytes_read: 0,
+            uncommitted: 0,
+            uncompacted: 0,
+            last_commit: Instant::now(),
+            compaction: None,
+            writer: Writer::start(threads)?,
             _lock: lock,
         };
         runner.skip_to_log_position()?;
@@ -146,8 +164,9 @@ impl Runner {
         self.dedupe.memory_bytes()
     }
 
-    /// Processes and commits the next range of up to `max_batch_records` records; returns how
-    /// many records it consumed (0 when the log has nothing new).
+    /// Processes the next range of up to `max_batch_records` records and writes its outputs,
+    /// committing when the commit interval has passed; returns how many records it consumed
+    /// (0 when the log has nothing new).
     pub fn step(&mut self) -> Result<usize, PipelineError> {
         let mut max = self.config.max_batch_records.max(1) as u64;
         if self.offset < self.emit_from {
@@ -205,18 +224,21 @@ impl Runner {
             write,
             watermark: self.watermark.value(),
             zstd_level: self.config.zstd_level,
-            threads: self.config.thread_count(),
         };
+        // The sessions file first: it is the largest, and the writer's threads take files in order.
         let stages: [&mut dyn Stage; 5] = [
+            &mut self.sessions,
             &mut self.raw,
             &mut self.identity,
             &mut self.dedupe,
-            &mut self.sessions,
             &mut self.realtime,
         ];
+        let mut outputs = Vec::new();
         for stage in stages {
-            stage.commit(&batch, &ctx)?;
+            outputs.extend(stage.commit(&batch, &ctx)?);
         }
+        // The files are encoded and written while the next range is read and processed.
+        self.writer.submit(outputs)?;
         let m = &mut self.metrics;
         m.records += records.len() as u64;
         m.unreadable += unreadable;
@@ -228,11 +250,38 @@ impl Runner {
         m.commits += 1;
         self.offset = last + 1;
         if write {
-            self.checkpoint()?;
-            if self.metrics.commits.is_multiple_of(COMPACT_EVERY) {
-                self.compact()?;
+            self.uncommitted += 1;
+            self.uncompacted += 1;
+            if self.last_commit.elapsed() >= self.config.commit_interval() {
+                self.commit()?;
+                if self.uncompacted >= COMPACT_EVERY {
+                    self.start_compaction()?;
+                }
             }
         }
+        Ok(())
+    }
+
+    /// Commits the ranges written since the last commit: the stages' live views, one
+    /// filesystem sync, then the checkpoint. A no-op when nothing is waiting.
+    pub fn commit(&mut self) -> Result<(), PipelineError> {
+        if self.uncommitted == 0 {
+            return Ok(());
+        }
+        self.writer.finish()?;
+        let level = self.config.zstd_level;
+        let stages: [&mut dyn Stage; 2] = [&mut self.sessions, &mut self.realtime];
+        for stage in stages {
+            stage.persist(&self.layout, level)?;
+        }
+        range_file::sync_filesystem(&[
+            self.layout.state(),
+            self.layout.raw(),
+            self.layout.tables(),
+        ])?;
+        self.checkpoint()?;
+        self.uncommitted = 0;
+        self.last_commit = Instant::now();
         Ok(())
     }
 
@@ -251,28 +300,56 @@ impl Runner {
         cp.store(&self.layout)
     }
 
-    /// Merges small files of the partitions written since the last pass, and of the tables.
+    /// Commits, then merges small files of the partitions written since the last pass, and of
+    /// the tables; returns when the pass is done.
     pub fn compact(&mut self) -> Result<(), PipelineError> {
+        self.start_compaction()?;
+        self.finish_compaction()
+    }
+
+    /// Commits, then starts a compaction pass on its own thread (after the previous one ended):
+    /// it merges committed files only, so the ranges that follow go on beside it.
+    fn start_compaction(&mut self) -> Result<(), PipelineError> {
+        self.finish_compaction()?;
         if self.offset < self.emit_from {
             return Ok(());
         }
-        let min = self.config.compact_min_files;
-        let level = self.config.zstd_level;
-        for dir in std::mem::take(&mut self.raw.touched) {
-            compact::compact_parquet(&dir, self.offset, min, level)?;
-        }
-        for dir in [
+        self.commit()?;
+        self.uncompacted = 0;
+        let mut dirs: Vec<PathBuf> = std::mem::take(&mut self.raw.touched).into_iter().collect();
+        dirs.extend([
             self.layout.sessions(),
             self.layout.realtime(),
             self.layout.identities(),
-        ] {
-            compact::compact_parquet(&dir, self.offset, min, level)?;
-        }
-        self.dedupe
-            .compact(&self.layout.dedupe(), self.offset, min * 8)
+        ]);
+        let committed = self.offset;
+        let min = self.config.compact_min_files;
+        let level = self.config.zstd_level;
+        let dedupe_dir = self.layout.dedupe();
+        let cutoff_hour = self.dedupe.cutoff_hour();
+        let pass = std::thread::Builder::new()
+            .name("spoor-compact".into())
+            .spawn(move || {
+                for dir in &dirs {
+                    compact::compact_parquet(dir, committed, min, level)?;
+                }
+                Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)
+            })
+            .map_err(|e| PipelineError::io("start compaction", &self.layout.state(), e))?;
+        self.compaction = Some(pass);
+        Ok(())
     }
 
-    /// Processes everything the log holds now, then compacts; `progress` is called after each range.
+    /// Waits for the running compaction pass, if any, and returns its error.
+    fn finish_compaction(&mut self) -> Result<(), PipelineError> {
+        match self.compaction.take() {
+            Some(pass) => pass.join().unwrap_or(Err(PipelineError::Panicked)),
+            None => Ok(()),
+        }
+    }
+
+    /// Processes everything the log holds now, then commits and compacts; `progress` is called
+    /// after each range.
     pub fn run_to_end(&mut self, mut progress: impl FnMut(Progress)) -> Result<(), PipelineError> {
         while self.step()? > 0 {
             progress(self.progress());
@@ -287,6 +364,7 @@ impl Runner {
             if self.step()? > 0 {
                 continue;
             }
+            self.commit()?;
             if last_compact.elapsed() > Duration::from_secs(60) {
                 self.compact()?;
                 last_compact = Instant::now();
@@ -297,6 +375,13 @@ impl Runner {
             }
         }
         self.compact()
+    }
+}
+
+impl Drop for Runner {
+    /// A compaction pass is not left running past its runner (a new one may open the folder).
+    fn drop(&mut self) {
+        let _ = self.finish_compaction();
     }
 }
 

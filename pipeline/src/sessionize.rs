@@ -6,7 +6,6 @@
 //! end, re-opening one that had timed out). Closed sessions are written to
 //! `tables/sessions/part-A-B.parquet`, live ones to `tables/sessions/open.parquet`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,15 +13,18 @@ use arrow::array::{
     ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::columns;
 use crate::error::PipelineError;
 use crate::event::Event;
 use crate::fingerprint::fingerprint;
+use crate::layout::Layout;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::writer::Output;
 
 /// File name of the live sessions in `tables/sessions`.
 pub const OPEN_FILE: &str = "open.parquet";
@@ -131,7 +133,7 @@ pub fn session_id_text(id: u64) -> String {
 /// The sessionizer stage.
 pub struct Sessionizer {
     timeout_ms: i64,
-    live: HashMap<String, Vec<Session>>,
+    live: FxHashMap<String, Vec<Session>>,
     closed: Vec<Session>,
     /// Sessions closed so far in the current commit.
     pub batch_closed: u64,
@@ -140,7 +142,7 @@ pub struct Sessionizer {
 impl Sessionizer {
     /// A sessionizer with live sessions from a checkpoint.
     pub fn new(timeout_ms: i64, live: Vec<Session>) -> Self {
-        let mut map: HashMap<String, Vec<Session>> = HashMap::new();
+        let mut map: FxHashMap<String, Vec<Session>> = FxHashMap::default();
         for s in live {
             map.entry(s.person_id.clone()).or_default().push(s);
         }
@@ -220,20 +222,13 @@ impl Sessionizer {
 
     fn close_behind(&mut self, watermark: i64) {
         let gap = self.timeout_ms;
-        let mut closed = 0;
-        self.live.retain(|_, list| {
-            list.retain(|s| {
-                if s.end_time.saturating_add(gap) <= watermark {
-                    self.closed.push(s.clone());
-                    closed += 1;
-                    false
-                } else {
-                    true
-                }
-            });
-            !list.is_empty()
-        });
-        self.batch_closed = closed;
+        let before = self.closed.len();
+        for list in self.live.values_mut() {
+            self.closed
+                .extend(list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark));
+        }
+        self.live.retain(|_, list| !list.is_empty());
+        self.batch_closed = (self.closed.len() - before) as u64;
     }
 }
 
@@ -256,26 +251,37 @@ impl Stage for Sessionizer {
         }
     }
 
-    fn commit(&mut self, _batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+    fn commit(
+        &mut self,
+        _batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError> {
         self.close_behind(ctx.watermark);
         let closed = std::mem::take(&mut self.closed);
-        if !ctx.write {
-            return Ok(());
+        if !ctx.write || closed.is_empty() {
+            return Ok(Vec::new());
         }
-        let dir = ctx.layout.sessions();
-        range_file::create_dir_durable(&dir)?;
-        if !closed.is_empty() {
-            let path = dir.join(range_file::file_name(ctx.first, ctx.last, "parquet"));
-            parquet_file::write(&path, schema(), &[to_batch(&closed)?], ctx.zstd_level)?;
-        }
+        let path = ctx
+            .layout
+            .sessions()
+            .join(range_file::file_name(ctx.first, ctx.last, "parquet"));
+        Ok(vec![Output::parquet(
+            path,
+            to_batch(&closed)?,
+            ctx.zstd_level,
+        )])
+    }
+
+    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<(), PipelineError> {
+        let dir = layout.sessions();
+        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create dir", &dir, e))?;
         let open = self.live();
         parquet_file::write(
             &dir.join(OPEN_FILE),
             schema(),
             &[to_batch(&open)?],
-            ctx.zstd_level,
-        )?;
-        range_file::sync_dir(&dir)
+            zstd_level,
+        )
     }
 }
 
@@ -344,7 +350,7 @@ fn to_batch(sessions: &[Session]) -> Result<RecordBatch, PipelineError> {
 
 /// Every session of `data_dir` (closed and live), ordered by person and start.
 pub fn read(data_dir: &Path) -> Result<Vec<Session>, PipelineError> {
-    let layout = crate::layout::Layout::new(data_dir);
+    let layout = Layout::new(data_dir);
     let committed = crate::checkpoint::committed_offset(data_dir)?;
     let dir = layout.sessions();
     let mut paths: Vec<_> = range_file::list(&dir)?

@@ -3,6 +3,7 @@
 use crate::error::PipelineError;
 use crate::event::Event;
 use crate::layout::Layout;
+use crate::writer::Output;
 
 /// The events of one log range, in log order.
 #[derive(Debug)]
@@ -30,8 +31,6 @@ pub struct CommitContext<'l> {
     pub watermark: i64,
     /// Zstd level for Parquet outputs.
     pub zstd_level: i32,
-    /// Threads for encoding.
-    pub threads: usize,
 }
 
 /// One step of the pipeline: it annotates events in log order, then writes
@@ -43,6 +42,17 @@ pub trait Stage {
     /// Looks at every event of the batch in log order, updating its state and the events.
     fn process(&mut self, batch: &mut Batch<'_>);
 
-    /// Writes (and fsyncs) this stage's outputs for the range; called before the position commits.
-    fn commit(&mut self, batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError>;
+    /// This stage's outputs for the range, built from the batch and the stage's state (the
+    /// runner's writer writes them; the next commit's sync makes them durable).
+    fn commit(
+        &mut self,
+        batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError>;
+
+    /// Writes what readers see of the stage's live state (open sessions, open minutes) into
+    /// `layout`; called before each checkpoint, which makes it durable with the range outputs.
+    fn persist(&mut self, _layout: &Layout, _zstd_level: i32) -> Result<(), PipelineError> {
+        Ok(())
+    }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PipelineError;
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::writer::Output;
 
 /// The watermark's state (checkpointed).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -65,7 +66,7 @@ impl Stage for Watermark {
         &mut self,
         _batch: &Batch<'_>,
         _ctx: &CommitContext<'_>,
-    ) -> Result<(), PipelineError> {
-        Ok(())
+    ) -> Result<Vec<Output>, PipelineError> {
+        Ok(Vec::new())
     }
 }

@@ -208,10 +208,16 @@ fn restarting_at_every_range_produces_the_outputs_of_a_clean_run() {
     assert!(expected.sessions.len() > 12);
 
     // Same log, consumed in small ranges by a fresh runner each time, with leftovers of a
-    // crashed range (files past the committed offset) planted before every restart.
+    // crashed range (files past the committed offset) planted before every restart. Each
+    // runner writes two ranges; every other one dies before it commits them, leaving their
+    // real outputs behind.
     let stepped = tempfile::tempdir().unwrap();
     append(stepped.path(), &events);
-    loop {
+    let never = spoor_pipeline::PipelineConfig {
+        commit_interval_ms: u64::MAX,
+        ..config(97)
+    };
+    for round in 0.. {
         let runner = spoor_pipeline::Runner::open(stepped.path(), config(97)).unwrap();
         let at = runner.offset();
         let junk = stepped
@@ -224,10 +230,13 @@ fn restarting_at_every_range_produces_the_outputs_of_a_clean_run() {
         )
         .unwrap();
         drop(runner);
-        let mut runner = spoor_pipeline::Runner::open(stepped.path(), config(97)).unwrap();
-        if runner.step().unwrap() == 0 {
+        let mut runner = spoor_pipeline::Runner::open(stepped.path(), never.clone()).unwrap();
+        if runner.step().unwrap() + runner.step().unwrap() == 0 {
             runner.compact().unwrap();
             break;
+        }
+        if round % 2 == 1 {
+            runner.commit().unwrap();
         }
     }
     assert_same(&outputs(stepped.path()), &expected);

@@ -22,6 +22,9 @@ pub struct PipelineArgs {
     /// Milliseconds between looks at the log when it has nothing new.
     #[arg(long)]
     poll_ms: Option<u64>,
+    /// Most milliseconds between commits while catching up (0: commit every range).
+    #[arg(long)]
+    commit_ms: Option<u64>,
     /// Configuration file whose `[pipeline]` table is used (default ./spoor.toml when present).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -37,6 +40,9 @@ impl PipelineArgs {
         }
         if let Some(p) = self.poll_ms {
             config.poll_interval_ms = p;
+        }
+        if let Some(c) = self.commit_ms {
+            config.commit_interval_ms = c;
         }
         Ok(config)
     }

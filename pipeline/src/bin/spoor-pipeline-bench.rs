@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// The allocator `spoor` itself runs the pipeline with (see `cli/src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use spoor_log::{EventLog, LogOptions, LogReader};
 use spoor_pipeline::synth::{Synth, SynthOptions};
 use spoor_pipeline::{PipelineConfig, Runner};

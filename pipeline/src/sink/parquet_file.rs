@@ -32,20 +32,32 @@ pub fn properties_builder(level: i32) -> WriterPropertiesBuilder {
         .set_max_row_group_row_count(Some(128 * 1024))
 }
 
-/// Writes `batches` (all of `schema`) to `path` atomically: temp file, fsync, rename.
-/// The caller fsyncs the folder.
+/// Writes `batches` (all of `schema`) to `path` through a temp file and a rename, without
+/// syncing: a range output, made durable by the commit's filesystem sync.
 pub fn write(
     path: &Path,
     schema: Arc<Schema>,
     batches: &[RecordBatch],
     level: i32,
 ) -> Result<(), PipelineError> {
-    write_durably(path, schema, batches.iter().cloned().map(Ok), level)
+    write_with(path, schema, batches, properties(level))
+}
+
+/// [`write`] with the given writer settings.
+pub fn write_with(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &[RecordBatch],
+    props: WriterProperties,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    write_file(&tmp, path, schema, batches.iter().cloned().map(Ok), props)?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
 /// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
-/// to `path` atomically, holding one batch of input at a time. The caller
-/// fsyncs the folder.
+/// to `path` atomically and durably (temp file, fsync, rename), holding one
+/// batch of input at a time. The caller fsyncs the folder.
 pub fn write_concatenated(
     path: &Path,
     schema: Arc<Schema>,
@@ -61,29 +73,6 @@ pub fn write_concatenated(
         .flatten()
         .map(|b| b.map_err(PipelineError::from));
     write_durably(path, schema, rows, level)
-}
-
-/// Writes `batches` to the temp file of `path` without syncing it; returns the temp path.
-/// The caller makes it durable (see `range_file::sync_filesystem`) and renames it.
-pub fn write_unsynced(
-    path: &Path,
-    schema: Arc<Schema>,
-    batches: &[RecordBatch],
-    level: i32,
-) -> Result<std::path::PathBuf, PipelineError> {
-    write_unsynced_with(path, schema, batches, properties(level))
-}
-
-/// [`write_unsynced`] with the given writer settings.
-pub fn write_unsynced_with(
-    path: &Path,
-    schema: Arc<Schema>,
-    batches: &[RecordBatch],
-    props: WriterProperties,
-) -> Result<std::path::PathBuf, PipelineError> {
-    let tmp = temp_path(path);
-    write_file(&tmp, path, schema, batches.iter().cloned().map(Ok), props)?;
-    Ok(tmp)
 }
 
 fn write_durably(

@@ -2,7 +2,7 @@
 //! `raw/date=YYYY-MM-DD/hour=HH/event=NAME/source=SRC/part-A-B.parquet`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::Array;
@@ -22,6 +22,7 @@ use crate::registry::{ColumnType, TypedColumns};
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
 use crate::timefmt::date_hour_partition;
+use crate::writer::Output;
 
 /// The raw Parquet sink.
 pub struct RawSink {
@@ -317,9 +318,13 @@ impl Stage for RawSink {
 
     fn process(&mut self, _batch: &mut Batch<'_>) {}
 
-    fn commit(&mut self, batch: &Batch<'_>, ctx: &CommitContext<'_>) -> Result<(), PipelineError> {
+    fn commit(
+        &mut self,
+        batch: &Batch<'_>,
+        ctx: &CommitContext<'_>,
+    ) -> Result<Vec<Output>, PipelineError> {
         if !ctx.write {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // Group by (hour, name, source) without formatting a path per event; the paths are built
         // once per partition (two keys that encode to the same path share it, in log order).
@@ -344,66 +349,20 @@ impl Stage for RawSink {
                 }
             }
         }
-        if parts.is_empty() {
-            return Ok(());
-        }
         let root = ctx.layout.raw();
         let name = range_file::file_name(ctx.first, ctx.last, "parquet");
-        let jobs: Vec<(PathBuf, Vec<&Event<'_>>)> = parts
-            .into_iter()
-            .map(|(p, rows)| (root.join(p), rows))
-            .collect();
-        for (dir, _) in &jobs {
-            std::fs::create_dir_all(dir).map_err(|e| PipelineError::io("create dir", dir, e))?;
-        }
-        let threads = ctx.threads.max(1).min(jobs.len());
-        let write_one = |dir: &Path, rows: &[&Event<'_>]| -> Result<PathBuf, PipelineError> {
-            let batch = self.build(rows)?;
-            let props = file_properties(&batch, ctx.zstd_level);
-            parquet_file::write_unsynced_with(
-                &dir.join(&name),
-                self.schema.clone(),
-                &[batch],
-                props,
-            )
-        };
-        let results: Vec<Result<Vec<PathBuf>, PipelineError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let jobs = &jobs;
-                    let write_one = &write_one;
-                    scope.spawn(move || {
-                        let mut written = Vec::new();
-                        for (dir, rows) in jobs.iter().skip(t).step_by(threads) {
-                            written.push(write_one(dir, rows)?);
-                        }
-                        Ok(written)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(Err(PipelineError::Panicked)))
-                .collect()
-        });
-        let mut temps = Vec::new();
-        for r in results {
-            temps.extend(r?);
-        }
-        // One flush for all files of the range, then the renames, then one more for the names.
-        range_file::sync_filesystem(&root, &temps)?;
-        let mut finals = Vec::with_capacity(jobs.len());
-        for (dir, _) in &jobs {
-            let path = dir.join(&name);
-            let tmp = range_file::temp_path(&path);
-            std::fs::rename(&tmp, &path).map_err(|e| PipelineError::io("rename", &path, e))?;
-            finals.push(path);
-        }
-        range_file::sync_filesystem(&root, &finals)?;
-        for (dir, _) in jobs {
+        let mut outputs = Vec::with_capacity(parts.len());
+        for (part, rows) in parts {
+            let dir = root.join(part);
+            let batch = self.build(&rows)?;
+            outputs.push(Output::Parquet {
+                path: dir.join(&name),
+                props: Box::new(file_properties(&batch, ctx.zstd_level)),
+                batch,
+            });
             self.touched.insert(dir);
         }
-        Ok(())
+        Ok(outputs)
     }
 }
 
