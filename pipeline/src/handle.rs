@@ -81,22 +81,27 @@ fn data_dir_of_err() -> PathBuf {
 }
 
 fn follow(
-    mut runner: Runner,
+    runner: Runner,
     data_dir: PathBuf,
     config: PipelineConfig,
     stop: &AtomicBool,
     last_error: &Mutex<Option<String>>,
 ) {
+    let mut runner = Some(runner);
     loop {
-        match runner.follow(stop) {
-            Ok(()) => return,
-            Err(e) => {
-                if let Ok(mut slot) = last_error.lock() {
-                    *slot = Some(e.to_string());
+        if let Some(r) = runner.as_mut() {
+            match r.follow(stop) {
+                Ok(()) => return,
+                Err(e) => {
+                    if let Ok(mut slot) = last_error.lock() {
+                        *slot = Some(e.to_string());
+                    }
                 }
             }
         }
-        // Start again from the committed position once the cause may have passed.
+        // Let go of the failed runner (its lock on the folder, its threads), then start again
+        // from the committed position once the cause may have passed.
+        drop(runner.take());
         loop {
             let mut waited = Duration::ZERO;
             while waited < RETRY_AFTER {
@@ -108,7 +113,7 @@ fn follow(
             }
             match Runner::open(&data_dir, config.clone()) {
                 Ok(r) => {
-                    runner = r;
+                    runner = Some(r);
                     break;
                 }
                 Err(e) => {

@@ -288,3 +288,44 @@ fn a_running_pipeline_follows_the_log_and_stops() {
     pipeline.stop().unwrap();
     assert_eq!(raw_rows(dir.path()).len(), 2);
 }
+
+#[test]
+fn a_running_pipeline_recovers_when_its_outputs_can_be_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let committed = |d: &std::path::Path| spoor_pipeline::checkpoint::committed_offset(d).unwrap();
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    append(dir.path(), &[track("a", "page_viewed", "a1", t0(), 0)]);
+    let pipeline = spoor_pipeline::Pipeline::start(dir.path(), config(100)).unwrap();
+    wait_for("first commit", &|| committed(dir.path()) >= 1);
+
+    // `raw/` becomes a file: the next range cannot be written.
+    let raw = dir.path().join("raw");
+    let aside = dir.path().join("raw-aside");
+    std::fs::rename(&raw, &aside).unwrap();
+    std::fs::write(&raw, b"in the way").unwrap();
+    append(
+        dir.path(),
+        &[track("b", "page_viewed", "a1", t0() + MIN, 0)],
+    );
+    wait_for("the failure is reported", &|| {
+        pipeline.last_error().is_some()
+    });
+    assert_eq!(
+        committed(dir.path()),
+        1,
+        "nothing past the failed range commits"
+    );
+
+    // The folder comes back: the pipeline opens again by itself and catches up.
+    std::fs::remove_file(&raw).unwrap();
+    std::fs::rename(&aside, &raw).unwrap();
+    wait_for("recovery", &|| committed(dir.path()) >= 2);
+    pipeline.stop().unwrap();
+    assert_eq!(raw_rows(dir.path()).len(), 2);
+}
