@@ -9,8 +9,12 @@ use crate::error::PipelineError;
 use crate::range_file::{self, RangeFile};
 use crate::sink::parquet_file;
 
-/// Files at least this big are left alone, and a merge takes in at most about this many bytes.
-pub const LARGE_FILE_BYTES: u64 = 64 << 20;
+/// Files at least this big are merged enough: left alone (so a row is rewritten once or
+/// twice, not at every pass), and a run of small files to merge stops at them.
+pub const MERGED_FILE_BYTES: u64 = 16 << 20;
+
+/// A merge takes in at most about this many bytes.
+pub const MERGE_INPUT_BYTES: u64 = 64 << 20;
 
 /// Merges the small committed Parquet range files of `dir` once there are `min_files` of them.
 /// Returns how many files were merged.
@@ -20,26 +24,50 @@ pub fn compact_parquet(
     min_files: usize,
     level: i32,
 ) -> Result<usize, PipelineError> {
-    let files: Vec<(RangeFile, u64)> = range_file::list(dir)?
+    compact_with(dir, committed, min_files, level, MERGED_FILE_BYTES)
+}
+
+fn compact_with(
+    dir: &Path,
+    committed: u64,
+    min_files: usize,
+    level: i32,
+    merged_file_bytes: u64,
+) -> Result<usize, PipelineError> {
+    let mut files: Vec<(RangeFile, u64)> = Vec::new();
+    for f in range_file::list(dir)?
         .into_iter()
         .filter(|f| f.last < committed)
-        .filter_map(|f| {
-            let bytes = std::fs::metadata(&f.path).ok()?.len();
-            (bytes < LARGE_FILE_BYTES).then_some((f, bytes))
-        })
-        .collect();
-    if files.len() < min_files.max(2) {
+    {
+        let bytes = std::fs::metadata(&f.path)
+            .map_err(|e| PipelineError::io("stat", &f.path, e))?
+            .len();
+        files.push((f, bytes));
+    }
+    let small = files
+        .iter()
+        .filter(|(_, bytes)| *bytes < merged_file_bytes)
+        .count();
+    if small < min_files.max(2) {
         return Ok(0);
     }
-    // Merge runs of files that share a schema (a new schema version adds
-    // columns), each run up to about LARGE_FILE_BYTES.
+    // Merge runs of adjacent small files that share a schema (a new schema version adds
+    // columns), each run up to about MERGE_INPUT_BYTES. A run never spans a file it leaves
+    // out: the merged file's range would cover that file's, and a restart would delete it.
     let mut merged = 0;
     let mut run: Vec<&RangeFile> = Vec::new();
     let mut run_bytes = 0;
     let mut run_schema = None;
     for (file, bytes) in &files {
+        if *bytes >= merged_file_bytes {
+            merged += merge(dir, &run, level)?;
+            run.clear();
+            run_bytes = 0;
+            run_schema = None;
+            continue;
+        }
         let schema = parquet_file::schema_of(&file.path)?;
-        if run_schema.as_ref() != Some(&schema) || run_bytes + bytes > LARGE_FILE_BYTES {
+        if run_schema.as_ref() != Some(&schema) || run_bytes + bytes > MERGE_INPUT_BYTES {
             merged += merge(dir, &run, level)?;
             run.clear();
             run_bytes = 0;
@@ -109,5 +137,29 @@ mod tests {
             })
             .collect();
         assert_eq!(rows, (0..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_merge_never_spans_a_file_it_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        write_part(dir.path(), 0, 9, &schema);
+        write_part(dir.path(), 10, 50_009, &schema);
+        for (first, last) in [(50_010, 50_019), (50_020, 50_029)] {
+            write_part(dir.path(), first, last, &schema);
+        }
+        let files = range_file::list(dir.path()).unwrap();
+        let big = std::fs::metadata(&files[1].path).unwrap().len();
+        let small = std::fs::metadata(&files[0].path).unwrap().len();
+        assert!(big > small);
+        // The big file counts as merged enough: the small ones on each side of it are not
+        // merged across it (a file covering 0-50029 would make a restart delete it).
+        assert_eq!(compact_with(dir.path(), 60_000, 2, 3, big).unwrap(), 2);
+        let ranges: Vec<_> = range_file::list(dir.path())
+            .unwrap()
+            .iter()
+            .map(|f| (f.first, f.last))
+            .collect();
+        assert_eq!(ranges, vec![(0, 9), (10, 50_009), (50_010, 50_029)]);
     }
 }

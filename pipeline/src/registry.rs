@@ -3,8 +3,9 @@
 //! Every property of every `schemas/events/*.json` becomes one column of the
 //! raw table, named in snake_case and typed from its JSON Schema `type`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::error::PipelineError;
@@ -67,7 +68,7 @@ pub struct TypedColumn {
 #[derive(Debug, Clone, Default)]
 pub struct TypedColumns {
     columns: Vec<TypedColumn>,
-    by_property: HashMap<String, usize>,
+    by_property: FxHashMap<String, usize>,
 }
 
 impl TypedColumns {

@@ -1,7 +1,7 @@
 //! Raw storage: every deduplicated event as a row of Hive-partitioned Parquet,
 //! `raw/date=YYYY-MM-DD/hour=HH/event=NAME/source=SRC/part-A-B.parquet`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
+use rustc_hash::FxHashMap;
 
 use crate::error::PipelineError;
 use crate::event::{Event, TypedValue};
@@ -328,7 +329,7 @@ impl Stage for RawSink {
         }
         // Group by (hour, name, source) without formatting a path per event; the paths are built
         // once per partition (two keys that encode to the same path share it, in log order).
-        let mut groups: HashMap<(i64, &str, &str), Vec<&Event<'_>>> = HashMap::new();
+        let mut groups: FxHashMap<(i64, &str, &str), Vec<&Event<'_>>> = FxHashMap::default();
         for e in batch.events.iter().filter(|e| !e.duplicate) {
             let hour = e.event_time.div_euclid(3_600_000);
             groups
