@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use spoor_log::LogReader;
 
 use crate::checkpoint::Checkpoint;
@@ -39,6 +40,26 @@ pub struct Progress {
     pub bytes_read: u64,
 }
 
+/// Where a runner's time went: wall-clock seconds on its thread, by phase (for tuning; not
+/// checkpointed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PhaseSeconds {
+    /// Reading records from the log.
+    pub read: f64,
+    /// Parsing them (on the configured threads).
+    pub parse: f64,
+    /// The stages' work on each event.
+    pub stages: f64,
+    /// Building the ranges' outputs (Arrow batches) for the writer.
+    pub outputs: f64,
+    /// Waiting for the writer to finish the previous range's files.
+    pub hand_over: f64,
+    /// Commits: the writer's last files, the live views, the sync and the checkpoint.
+    pub commit: f64,
+    /// Waiting for a compaction pass to end.
+    pub compaction_wait: f64,
+}
+
 /// The pipeline's consumer over one data directory.
 pub struct Runner {
     layout: Layout,
@@ -62,6 +83,7 @@ pub struct Runner {
     last_commit: Instant,
     /// Writes the ranges' files.
     writer: Writer,
+    phases: PhaseSeconds,
     /// The compaction pass running beside the ranges, if any.
     compaction: Option<std::thread::JoinHandle<Result<(), PipelineError>>>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
@@ -120,6 +142,7 @@ impl Runner {
             last_commit: Instant::now(),
             compaction: None,
             writer: Writer::start(threads)?,
+            phases: PhaseSeconds::default(),
             _lock: lock,
         };
         runner.skip_to_log_position()?;
@@ -159,6 +182,11 @@ impl Runner {
         }
     }
 
+    /// Where this runner's time went so far.
+    pub fn phase_seconds(&self) -> PhaseSeconds {
+        self.phases
+    }
+
     /// Bytes the dedupe index holds in memory (approximate).
     pub fn dedupe_memory_bytes(&self) -> usize {
         self.dedupe.memory_bytes()
@@ -172,6 +200,7 @@ impl Runner {
         if self.offset < self.emit_from {
             max = max.min(self.emit_from - self.offset);
         }
+        let started = Instant::now();
         let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
         while (records.len() as u64) < max {
             match self.reader.next_record()? {
@@ -186,6 +215,7 @@ impl Runner {
             return Ok(0);
         };
         let last = records.last().map_or(first, |r| r.0);
+        self.phases.read += started.elapsed().as_secs_f64();
         self.process(first, last, &records)?;
         Ok(records.len())
     }
@@ -196,7 +226,10 @@ impl Runner {
         last: u64,
         records: &[(u64, Vec<u8>)],
     ) -> Result<(), PipelineError> {
+        let started = Instant::now();
         let parsed = parse_all(records, &self.columns, self.config.thread_count());
+        self.phases.parse += started.elapsed().as_secs_f64();
+        let started = Instant::now();
         let mut batch = Batch {
             first,
             last,
@@ -215,6 +248,7 @@ impl Runner {
         self.watermark.process(&mut batch);
         self.sessions.process(&mut batch);
         self.realtime.process(&mut batch);
+        self.phases.stages += started.elapsed().as_secs_f64();
 
         let write = last >= self.emit_from;
         let ctx = CommitContext {
@@ -233,12 +267,16 @@ impl Runner {
             &mut self.dedupe,
             &mut self.realtime,
         ];
+        let started = Instant::now();
         let mut outputs = Vec::new();
         for stage in stages {
             outputs.extend(stage.commit(&batch, &ctx)?);
         }
+        self.phases.outputs += started.elapsed().as_secs_f64();
         // The files are encoded and written while the next range is read and processed.
+        let started = Instant::now();
         self.writer.submit(outputs)?;
+        self.phases.hand_over += started.elapsed().as_secs_f64();
         let m = &mut self.metrics;
         m.records += records.len() as u64;
         m.unreadable += unreadable;
@@ -268,6 +306,7 @@ impl Runner {
         if self.uncommitted == 0 {
             return Ok(());
         }
+        let started = Instant::now();
         self.writer.finish()?;
         let level = self.config.zstd_level;
         let stages: [&mut dyn Stage; 2] = [&mut self.sessions, &mut self.realtime];
@@ -282,6 +321,7 @@ impl Runner {
         self.checkpoint()?;
         self.uncommitted = 0;
         self.last_commit = Instant::now();
+        self.phases.commit += started.elapsed().as_secs_f64();
         Ok(())
     }
 
@@ -342,10 +382,13 @@ impl Runner {
 
     /// Waits for the running compaction pass, if any, and returns its error.
     fn finish_compaction(&mut self) -> Result<(), PipelineError> {
-        match self.compaction.take() {
-            Some(pass) => pass.join().unwrap_or(Err(PipelineError::Panicked)),
-            None => Ok(()),
-        }
+        let Some(pass) = self.compaction.take() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let result = pass.join().unwrap_or(Err(PipelineError::Panicked));
+        self.phases.compaction_wait += started.elapsed().as_secs_f64();
+        result
     }
 
     /// Processes everything the log holds now, then commits and compacts; `progress` is called

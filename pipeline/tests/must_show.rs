@@ -329,3 +329,26 @@ fn a_running_pipeline_recovers_when_its_outputs_can_be_written_again() {
     pipeline.stop().unwrap();
     assert_eq!(raw_rows(dir.path()).len(), 2);
 }
+
+#[test]
+fn a_runner_reports_where_its_time_went() {
+    let dir = tempfile::tempdir().unwrap();
+    append(dir.path(), &mixed_traffic(6));
+    let started = std::time::Instant::now();
+    let mut runner = spoor_pipeline::Runner::open(dir.path(), config(50)).unwrap();
+    runner.run_to_end(|_| {}).unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    let p = runner.phase_seconds();
+    let phases = [
+        p.read,
+        p.parse,
+        p.stages,
+        p.outputs,
+        p.hand_over,
+        p.commit,
+        p.compaction_wait,
+    ];
+    assert!(phases.iter().all(|s| *s >= 0.0));
+    assert!(p.parse > 0.0 && p.stages > 0.0 && p.outputs > 0.0 && p.commit > 0.0);
+    assert!(phases.iter().sum::<f64>() <= wall, "{p:?} in {wall} s");
+}

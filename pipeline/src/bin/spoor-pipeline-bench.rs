@@ -153,6 +153,7 @@ fn consume(dir: &Path, threads: usize) -> Result<(), String> {
             "sessions_closed": m.sessions_closed,
             "peak_kib": peak_kib(),
             "dedupe_index_bytes": runner.dedupe_memory_bytes(),
+            "phase_seconds": runner.phase_seconds(),
         })
     );
     Ok(())
@@ -275,6 +276,18 @@ fn run_all(args: &Args) -> Result<(), String> {
         spoor["late"],
         num(&spoor, "dedupe_index_bytes") / 1048576.0,
         args.threads
+    );
+    let phases = &spoor["phase_seconds"];
+    println!(
+        "spoor-pipeline's thread, seconds: read {:.1}, parse {:.1}, stages {:.1}, outputs {:.1}, \
+         waiting for the writer {:.1}, commits {:.1}, waiting for compaction {:.1}",
+        num(phases, "read"),
+        num(phases, "parse"),
+        num(phases, "stages"),
+        num(phases, "outputs"),
+        num(phases, "hand_over"),
+        num(phases, "commit"),
+        num(phases, "compaction_wait"),
     );
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
