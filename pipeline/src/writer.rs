@@ -182,7 +182,9 @@ fn work(shared: &Shared) {
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
         };
-        let result = output.write();
+        // A panic in an encoder must not leave `writing` counted forever (finish would hang).
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| output.write()))
+            .unwrap_or(Err(PipelineError::Panicked));
         let mut q = shared.lock();
         q.writing -= 1;
         if let Err(e) = result {
