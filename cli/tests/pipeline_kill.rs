@@ -37,6 +37,18 @@ fn spoor(data_dir: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
+/// A child that is killed if the test fails before it does (no pipeline left running).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn sigkill(child: &mut Child) {
     // SAFETY: kill(2) on the pid of a child we started and have not reaped.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
@@ -118,7 +130,7 @@ fn sigkill_mid_run_then_restart_gives_the_outputs_of_a_clean_run() {
     let mut nanos = 0u64;
     for round in 1..=3u64 {
         let before = spoor_pipeline::checkpoint::committed_offset(crashed.path()).unwrap();
-        let mut child = spoor(crashed.path(), &[]).spawn().unwrap();
+        let mut child = KillOnDrop(spoor(crashed.path(), &[]).spawn().unwrap());
         // Let it commit some ranges past where it started, then kill it at an arbitrary moment.
         let target = (RECORDS * round / 4).max(before + 1);
         let deadline = Instant::now() + Duration::from_secs(50);
@@ -130,7 +142,7 @@ fn sigkill_mid_run_then_restart_gives_the_outputs_of_a_clean_run() {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(Instant::now().elapsed().as_nanos() as u64 + round);
         std::thread::sleep(Duration::from_micros(nanos % 15_000));
-        sigkill(&mut child);
+        sigkill(&mut child.0);
         if spoor_pipeline::checkpoint::committed_offset(crashed.path()).unwrap() < RECORDS {
             kills_mid_run += 1;
         }
