@@ -111,7 +111,9 @@ mod tests {
         let values = Int64Array::from_iter_values(first as i64..=last as i64);
         let batch = RecordBatch::try_new(Arc::clone(schema), vec![Arc::new(values)]).unwrap();
         let path = dir.join(range_file::file_name(first, last, "parquet"));
-        parquet_file::write(&path, Arc::clone(schema), &[batch], 3).unwrap();
+        crate::writer::Output::parquet(path, batch, 3)
+            .write()
+            .unwrap();
     }
 
     #[test]

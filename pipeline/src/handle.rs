@@ -81,28 +81,26 @@ fn data_dir_of_err() -> PathBuf {
 }
 
 fn follow(
-    runner: Runner,
+    mut runner: Runner,
     data_dir: PathBuf,
     config: PipelineConfig,
     stop: &AtomicBool,
     last_error: &Mutex<Option<String>>,
 ) {
-    let mut runner = Some(runner);
+    let report = |e: PipelineError| {
+        if let Ok(mut slot) = last_error.lock() {
+            *slot = Some(e.to_string());
+        }
+    };
     loop {
-        if let Some(r) = runner.as_mut() {
-            match r.follow(stop) {
-                Ok(()) => return,
-                Err(e) => {
-                    if let Ok(mut slot) = last_error.lock() {
-                        *slot = Some(e.to_string());
-                    }
-                }
-            }
+        match runner.follow(stop) {
+            Ok(()) => return,
+            Err(e) => report(e),
         }
         // Let go of the failed runner (its lock on the folder, its threads), then start again
         // from the committed position once the cause may have passed.
-        drop(runner.take());
-        loop {
+        drop(runner);
+        runner = loop {
             let mut waited = Duration::ZERO;
             while waited < RETRY_AFTER {
                 if stop.load(Ordering::Acquire) {
@@ -112,16 +110,9 @@ fn follow(
                 waited += Duration::from_millis(50);
             }
             match Runner::open(&data_dir, config.clone()) {
-                Ok(r) => {
-                    runner = Some(r);
-                    break;
-                }
-                Err(e) => {
-                    if let Ok(mut slot) = last_error.lock() {
-                        *slot = Some(e.to_string());
-                    }
-                }
+                Ok(r) => break r,
+                Err(e) => report(e),
             }
-        }
+        };
     }
 }

@@ -143,18 +143,9 @@ impl Stage for Identity {
         ctx: &CommitContext<'_>,
     ) -> Result<Vec<Output>, PipelineError> {
         let fresh = std::mem::take(&mut self.fresh);
-        if !ctx.write || fresh.is_empty() {
-            return Ok(Vec::new());
-        }
-        let path = ctx
-            .layout
-            .identities()
-            .join(range_file::file_name(ctx.first, ctx.last, "parquet"));
-        Ok(vec![Output::parquet(
-            path,
-            to_batch(&fresh)?,
-            ctx.zstd_level,
-        )])
+        ctx.table_file(ctx.layout.identities(), fresh.is_empty(), || {
+            to_batch(&fresh)
+        })
     }
 }
 

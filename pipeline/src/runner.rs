@@ -76,8 +76,8 @@ pub struct Runner {
     realtime: Realtime,
     raw: RawSink,
     bytes_read: u64,
-    /// Ranges written since the last commit.
-    uncommitted: u64,
+    /// Ranges were written since the last commit.
+    uncommitted: bool,
     /// Ranges written since the last compaction pass.
     uncompacted: u64,
     last_commit: Instant,
@@ -137,7 +137,7 @@ impl Runner {
             identity,
             watermark,
             bytes_read: 0,
-            uncommitted: 0,
+            uncommitted: false,
             uncompacted: 0,
             last_commit: Instant::now(),
             compaction: None,
@@ -288,7 +288,7 @@ impl Runner {
         m.commits += 1;
         self.offset = last + 1;
         if write {
-            self.uncommitted += 1;
+            self.uncommitted = true;
             self.uncompacted += 1;
             if self.last_commit.elapsed() >= self.config.commit_interval() {
                 self.commit()?;
@@ -303,7 +303,7 @@ impl Runner {
     /// Commits the ranges written since the last commit: the stages' live views, one
     /// filesystem sync, then the checkpoint. A no-op when nothing is waiting.
     pub fn commit(&mut self) -> Result<(), PipelineError> {
-        if self.uncommitted == 0 {
+        if !self.uncommitted {
             return Ok(());
         }
         let started = Instant::now();
@@ -319,7 +319,7 @@ impl Runner {
             self.layout.tables(),
         ])?;
         self.checkpoint()?;
-        self.uncommitted = 0;
+        self.uncommitted = false;
         self.last_commit = Instant::now();
         self.phases.commit += started.elapsed().as_secs_f64();
         Ok(())

@@ -258,30 +258,14 @@ impl Stage for Sessionizer {
     ) -> Result<Vec<Output>, PipelineError> {
         self.close_behind(ctx.watermark);
         let closed = std::mem::take(&mut self.closed);
-        if !ctx.write || closed.is_empty() {
-            return Ok(Vec::new());
-        }
-        let path = ctx
-            .layout
-            .sessions()
-            .join(range_file::file_name(ctx.first, ctx.last, "parquet"));
-        Ok(vec![Output::parquet(
-            path,
-            to_batch(&closed)?,
-            ctx.zstd_level,
-        )])
+        ctx.table_file(ctx.layout.sessions(), closed.is_empty(), || {
+            to_batch(&closed)
+        })
     }
 
     fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<(), PipelineError> {
-        let dir = layout.sessions();
-        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create dir", &dir, e))?;
-        let open = self.live();
-        parquet_file::write(
-            &dir.join(OPEN_FILE),
-            schema(),
-            &[to_batch(&open)?],
-            zstd_level,
-        )
+        let open = to_batch(&self.live())?;
+        Output::parquet(layout.sessions().join(OPEN_FILE), open, zstd_level).write()
     }
 }
 

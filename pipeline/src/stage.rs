@@ -1,8 +1,13 @@
 //! The small trait between stages, and the batch that flows through them.
 
+use std::path::PathBuf;
+
+use arrow::array::RecordBatch;
+
 use crate::error::PipelineError;
 use crate::event::Event;
 use crate::layout::Layout;
+use crate::range_file;
 use crate::writer::Output;
 
 /// The events of one log range, in log order.
@@ -31,6 +36,23 @@ pub struct CommitContext<'l> {
     pub watermark: i64,
     /// Zstd level for Parquet outputs.
     pub zstd_level: i32,
+}
+
+impl CommitContext<'_> {
+    /// The range's Parquet file in the table folder `dir`, built by `batch` — none when the
+    /// stage has no rows for the range or the range is not written.
+    pub fn table_file(
+        &self,
+        dir: PathBuf,
+        no_rows: bool,
+        batch: impl FnOnce() -> Result<RecordBatch, PipelineError>,
+    ) -> Result<Vec<Output>, PipelineError> {
+        if !self.write || no_rows {
+            return Ok(Vec::new());
+        }
+        let path = dir.join(range_file::file_name(self.first, self.last, "parquet"));
+        Ok(vec![Output::parquet(path, batch()?, self.zstd_level)])
+    }
 }
 
 /// One step of the pipeline: it annotates events in log order, then writes

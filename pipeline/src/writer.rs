@@ -61,9 +61,7 @@ impl Output {
             std::fs::create_dir_all(dir).map_err(|e| PipelineError::io("create dir", dir, e))?;
         }
         match self {
-            Output::Parquet { path, batch, props } => {
-                parquet_file::write_with(&path, batch.schema(), &[batch], *props)
-            }
+            Output::Parquet { path, batch, props } => parquet_file::write(&path, batch, *props),
             Output::Bytes { path, bytes } => range_file::write_unsynced(&path, &bytes),
         }
     }

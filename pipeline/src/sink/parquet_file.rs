@@ -32,26 +32,15 @@ pub fn properties_builder(level: i32) -> WriterPropertiesBuilder {
         .set_max_row_group_row_count(Some(128 * 1024))
 }
 
-/// Writes `batches` (all of `schema`) to `path` through a temp file and a rename, without
-/// syncing: a range output, made durable by the commit's filesystem sync.
+/// Writes `batch` to `path` through a temp file and a rename, without syncing: a range
+/// output, made durable by the commit's filesystem sync.
 pub fn write(
     path: &Path,
-    schema: Arc<Schema>,
-    batches: &[RecordBatch],
-    level: i32,
-) -> Result<(), PipelineError> {
-    write_with(path, schema, batches, properties(level))
-}
-
-/// [`write`] with the given writer settings.
-pub fn write_with(
-    path: &Path,
-    schema: Arc<Schema>,
-    batches: &[RecordBatch],
+    batch: RecordBatch,
     props: WriterProperties,
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    write_file(&tmp, path, schema, batches.iter().cloned().map(Ok), props)?;
+    write_file(&tmp, path, batch.schema(), [Ok(batch)], props)?;
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
