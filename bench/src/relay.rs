@@ -276,7 +276,7 @@ impl RelayServer {
         let addr = listener.local_addr()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            runtime.block_on(Relay::serve(relay.router(), listener, async {
+            runtime.block_on(relay.serve(relay.router(), listener, async {
                 let _ = stop.await;
             }))
         });

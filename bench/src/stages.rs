@@ -69,9 +69,7 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
         };
         let mut parsed = Vec::with_capacity(env.events.len());
         for raw in &env.events {
-            parsed.push(
-                incoming::parse(raw.get(), &ingestor.limits, options).map_err(|e| e.message)?,
-            );
+            parsed.push(incoming::parse(raw, &ingestor.limits, options).map_err(|e| e.message)?);
         }
         let t2 = Instant::now();
         let mut versions = Vec::with_capacity(parsed.len());

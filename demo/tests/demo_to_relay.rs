@@ -35,7 +35,7 @@ async fn demo_traffic_reaches_the_log() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Relay::serve(relay.router(), listener, async {
+    let server = tokio::spawn(relay.serve(relay.router(), listener, async {
         let _ = stopped.await;
     }));
 

@@ -45,7 +45,7 @@ impl Relay {
                         }
                     };
                     let _ = ready_tx.send(listener.local_addr());
-                    Relay::serve(self.router(), listener, async {
+                    self.serve(self.router(), listener, async {
                         let _ = shutdown_rx.await;
                     })
                     .await

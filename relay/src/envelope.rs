@@ -2,6 +2,9 @@
 //!
 //! The envelope is parsed without parsing the events inside it, so the key can
 //! be checked and each event's size measured before any event is looked at.
+//! A single event's body is the event: it is not scanned here at all (only
+//! for a `writeKey` when it may hold one), and a syntax error found when the
+//! event is parsed answers 400 like one found here (see `incoming::parse`).
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -20,8 +23,8 @@ pub enum Shape {
 /// A parsed envelope: the raw events and the request-level fields.
 #[derive(Debug)]
 pub struct Envelope<'a> {
-    /// Each event's JSON text, unparsed.
-    pub events: Vec<&'a RawValue>,
+    /// Each event's JSON text, unparsed (a single event's not even checked).
+    pub events: Vec<&'a str>,
     /// `writeKey` from the body (sendBeacon cannot set headers).
     pub write_key: Option<String>,
     /// Batch-level `sentAt`, used for events without their own.
@@ -57,37 +60,30 @@ pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
     })?;
     match shape {
         Shape::Single => {
-            let raw: &RawValue = serde_json::from_str(text).map_err(malformed)?;
-            if !raw.get().trim_start().starts_with('{') {
+            let text = text.trim_matches(JSON_WHITESPACE);
+            if !text.starts_with('{') {
                 return Err(ApiError::bad_request(
                     "invalid_json",
                     "the body must be a JSON object (one event)",
                 ));
             }
             // A body without the bytes `writeKey` (and no escape that could
-            // spell them) has no such field: skip a second parse of the event.
-            let text = raw.get();
+            // spell them) has no such field: skip parsing the event twice.
             let write_key = if text.contains("writeKey") || text.contains('\\') {
-                let fields: SingleFields = serde_json::from_str(text).map_err(wrong_field)?;
+                let fields: SingleFields = serde_json::from_str(text).map_err(refused)?;
                 fields.write_key
             } else {
                 None
             };
             Ok(Envelope {
-                events: vec![raw],
+                events: vec![text],
                 write_key,
                 sent_at: None,
                 dropped: 0,
             })
         }
         Shape::Batch => {
-            let body: BatchBody<'_> = serde_json::from_str(text).map_err(|e| {
-                if e.is_data() {
-                    wrong_field(e)
-                } else {
-                    malformed(e)
-                }
-            })?;
+            let body: BatchBody<'_> = serde_json::from_str(text).map_err(refused)?;
             let events = body.batch.ok_or_else(|| {
                 ApiError::bad_request("invalid_batch", "the body must be {\"batch\": [...]}")
             })?;
@@ -98,12 +94,24 @@ pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
                 ));
             }
             Ok(Envelope {
-                events,
+                events: events.into_iter().map(RawValue::get).collect(),
                 write_key: body.write_key,
                 sent_at: body.sent_at,
                 dropped: body.dropped.unwrap_or(0),
             })
         }
+    }
+}
+
+/// What JSON allows around a value.
+const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// A body that is not JSON, or JSON with a field of the wrong type.
+fn refused(e: serde_json::Error) -> ApiError {
+    if e.is_data() {
+        wrong_field(e)
+    } else {
+        malformed(e)
     }
 }
 
@@ -127,7 +135,7 @@ mod tests {
         let body = br#"{"batch":[{"a":1},{"b":[2]}],"writeKey":"k","sentAt":"2026-01-01T00:00:00Z","dropped":3}"#;
         let e = parse(body, Shape::Batch).unwrap();
         assert_eq!(e.events.len(), 2);
-        assert_eq!(e.events[1].get(), r#"{"b":[2]}"#);
+        assert_eq!(e.events[1], r#"{"b":[2]}"#);
         assert_eq!(e.write_key.as_deref(), Some("k"));
         assert_eq!(e.dropped, 3);
     }
@@ -142,7 +150,7 @@ mod tests {
         assert_eq!(none.write_key, None);
         let without = parse(br#" {"eventId":"1"} "#, Shape::Single).unwrap();
         assert_eq!(without.write_key, None);
-        assert_eq!(without.events[0].get(), r#"{"eventId":"1"}"#);
+        assert_eq!(without.events[0], r#"{"eventId":"1"}"#);
         assert_eq!(
             parse(br#"{"writeKey":5}"#, Shape::Single).unwrap_err().code,
             "invalid_body"

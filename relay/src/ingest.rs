@@ -80,14 +80,14 @@ impl Ingestor {
         let mut out = Processed::default();
         let mut ua_memo = UaMemo::default();
         for (index, raw) in envelope.events.iter().enumerate() {
-            match self.accept(raw.get(), source, info, options, &mut ua_memo) {
+            match self.accept(raw, source, info, options, &mut ua_memo) {
                 Ok((record, deprecated, flagged)) => {
                     out.records.push(record);
                     out.deprecated += usize::from(deprecated);
                     out.flagged += usize::from(flagged);
                 }
                 Err(invalid) => {
-                    let event: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    let event: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
                     let event_id = ["eventId", "messageId"]
                         .iter()
                         .find_map(|k| event.get(k).and_then(Value::as_str))

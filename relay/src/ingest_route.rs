@@ -19,6 +19,7 @@ use crate::body;
 use crate::enrich::{RequestInfo, format_time};
 use crate::envelope::{self, Shape};
 use crate::error::ApiError;
+use crate::incoming::NOT_JSON;
 use crate::ingest::{Processed, Route};
 use crate::keys::key_from_headers;
 use crate::metrics::{ReasonLabel, StatusLabel};
@@ -255,11 +256,11 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
         .ok_or_else(|| bad_key(state, &key))?;
     if route.shape == Shape::Single
         && let Some(raw) = envelope.events.first()
-        && raw.get().len() > limits.max_event_bytes
+        && raw.len() > limits.max_event_bytes
     {
         return Err(ApiError::too_large(format!(
             "the event is {} bytes, over the {} byte limit",
-            raw.get().len(),
+            raw.len(),
             limits.max_event_bytes
         )));
     }
@@ -277,6 +278,17 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
     let processed = state
         .ingestor
         .process(&envelope, &source.config, &info, route.route);
+    // A single event's body is first parsed here (see `envelope`): one that
+    // is not JSON is a malformed request, not a refused event.
+    if route.shape == Shape::Single
+        && let [only] = processed.rejected.as_slice()
+        && only.code == NOT_JSON
+    {
+        return Err(ApiError::bad_request(
+            NOT_JSON,
+            format!("the body is {}", only.reason),
+        ));
+    }
     state.metrics.sdk_dropped.inc_by(envelope.dropped);
     Ok(Prepared {
         accepted_counter: state.metrics.accepted_counter(&source.config.name),

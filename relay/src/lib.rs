@@ -15,7 +15,7 @@
 //! ensure_keys(&mut config)?;
 //! let relay = Relay::open(config)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! Relay::serve(relay.router(), listener, std::future::pending()).await?;
+//! relay.serve(relay.router(), listener, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 

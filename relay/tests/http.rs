@@ -74,7 +74,31 @@ fn malformed_json_is_400() {
         error_code(relay.post("/api/events/batch", "not json")),
         (400, "invalid_json".into())
     );
+    // A single event's body is first parsed as the event: a syntax error deep
+    // inside it, trailing bytes, or a body that is not an object are still 400.
+    for body in [
+        r#"{"eventId":"e1","eventName":"page_viewed","properties":{"a":[1,}}"#,
+        r#"{"eventId":"e1","eventName":"page_viewed"} x"#,
+        r#"{"eventId":"e1","writeKey":"k","#,
+        r#"[{"eventId":"e1"}]"#,
+        "",
+    ] {
+        assert_eq!(
+            error_code(relay.post("/api/events", body)),
+            (400, "invalid_json".into()),
+            "{body}"
+        );
+        assert_eq!(
+            error_code(relay.post("/v1/track", body)),
+            (400, "invalid_json".into()),
+            "{body}"
+        );
+    }
     assert!(relay.log().is_empty());
+    assert!(
+        relay.dead_letters().is_empty(),
+        "a malformed body is no dead letter"
+    );
 }
 
 #[test]

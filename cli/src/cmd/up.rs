@@ -89,7 +89,8 @@ pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
             },
             data_dir.display()
         );
-        Relay::serve(relay.router(), listener, shutdown_signal())
+        relay
+            .serve(relay.router(), listener, shutdown_signal())
             .await
             .context("serving")?;
         say!("shutting down");

@@ -34,11 +34,7 @@ fn the_shop_tracks_signups_and_orders_into_the_relay() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let relay_addr = listener.local_addr().unwrap();
-    rt.spawn(Relay::serve(
-        relay.router(),
-        listener,
-        std::future::pending(),
-    ));
+    rt.spawn(relay.serve(relay.router(), listener, std::future::pending()));
 
     // A free port for the shop.
     let shop_addr = std::net::TcpListener::bind("127.0.0.1:0")
