@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use spoor_log::event::EventType;
 use spoor_relay::config::{EnrichConfig, Limits, SourceConfig};
-use spoor_relay::enrich::{RequestInfo, UaMemo, enrich, format_time};
+use spoor_relay::enrich::{RequestInfo, enrich, format_time};
 use spoor_relay::envelope::{self, Shape};
 use spoor_relay::incoming::{self, ParseOptions};
 use spoor_relay::ingest::{Ingestor, Route};
@@ -93,26 +93,10 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
             versions.push(version);
         }
         let t3 = Instant::now();
-        let mut memo = UaMemo::default();
         let stored: Vec<_> = parsed
             .into_iter()
             .zip(versions)
-            .map(|(event, version)| {
-                let stored = enrich(
-                    event,
-                    &info,
-                    &ingestor.enrich,
-                    &mut memo,
-                    version,
-                    Vec::new(),
-                );
-                // The relay hands the parsed user agent back after serializing;
-                // here a copy goes back, which this stage pays for.
-                if let Some(ua) = stored.context.get("ua") {
-                    memo.give_back(ua.clone());
-                }
-                stored
-            })
+            .map(|(event, version)| enrich(event, &info, &ingestor.enrich, version, Vec::new()))
             .collect();
         let t4 = Instant::now();
         let records: Vec<Vec<u8>> = stored

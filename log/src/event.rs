@@ -41,9 +41,17 @@ impl EventType {
 }
 
 /// An accepted event as stored in the log.
+///
+/// `C` is how `context` is held: a JSON map when reading records, and in the
+/// relay, which writes them, a map of raw JSON values (the context is copied
+/// through, not parsed into values and escaped again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StoredEvent {
+#[serde(bound(
+    serialize = "C: Serialize + JsonObject",
+    deserialize = "C: Deserialize<'de> + Default"
+))]
+pub struct StoredEvent<C = Map<String, Value>> {
     /// Client-generated unique id (UUIDv7 from Spoor SDKs); dedupe key with `source`.
     pub event_id: String,
     /// Kind of call.
@@ -83,8 +91,8 @@ pub struct StoredEvent {
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub traits: Map<String, Value>,
     /// Context: library, app, device, os, page, campaign, ip, userAgent, parsed UA, sessionId, ...
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub context: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "JsonObject::is_empty")]
+    pub context: C,
     /// Schema version the event was validated against, if registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_version: Option<u32>,
@@ -92,6 +100,24 @@ pub struct StoredEvent {
     /// `unknown_event`, `schema_violation` (the last two only when the source accepts and flags).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+}
+
+/// A JSON object as a record's `context` can hold it.
+pub trait JsonObject {
+    /// True when it has no keys (the field is then left out).
+    fn is_empty(&self) -> bool;
+}
+
+impl JsonObject for Map<String, Value> {
+    fn is_empty(&self) -> bool {
+        Map::is_empty(self)
+    }
+}
+
+impl<K, V> JsonObject for std::collections::BTreeMap<K, V> {
+    fn is_empty(&self) -> bool {
+        std::collections::BTreeMap::is_empty(self)
+    }
 }
 
 /// A rejected event as stored in the dead-letter log.

@@ -32,4 +32,4 @@ mod writer;
 pub use error::LogError;
 pub use group_commit::{AppendError, AppendResult, GroupCommit, GroupStats, Observer, Reply};
 pub use reader::LogReader;
-pub use writer::{EventLog, LogOptions};
+pub use writer::{EventLog, LogOptions, UNZEROED_GROUP_BYTES};

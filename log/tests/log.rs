@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use spoor_log::record::{Decoded, decode};
 
-use spoor_log::{EventLog, GroupCommit, LogOptions, LogReader};
+use spoor_log::{EventLog, GroupCommit, LogOptions, LogReader, UNZEROED_GROUP_BYTES};
 
 fn read_all(dir: &std::path::Path, from: u64) -> Vec<(u64, Vec<u8>)> {
     let mut reader = LogReader::open(dir, from).unwrap();
@@ -197,22 +197,23 @@ fn large_groups_are_written_past_the_zeroed_space_and_small_ones_into_it() {
     let dir = tempfile::tempdir().unwrap();
     let options = LogOptions {
         segment_bytes: 1 << 20,
-        preallocate_bytes: 16 * 1024,
+        preallocate_bytes: 64 * 1024,
         fsync: false,
     };
     let segment = dir.path().join("00000000000000000000.log");
     let mut log = EventLog::open(dir.path(), options).unwrap();
     let mut reader = LogReader::open(dir.path(), 0).unwrap();
-    // 4 KiB of records at once is a sixteenth of the step: no zeroes ahead.
-    let large: Vec<Vec<u8>> = (0..16u8).map(|i| vec![b'a' + i; 250]).collect();
-    assert_eq!(log.append(&large).unwrap(), 0..16);
+    // 40 KB of records at once: no zeroes ahead.
+    let large: Vec<Vec<u8>> = (0..160u8).map(|i| vec![b'a' + i % 26; 250]).collect();
+    assert!(large.iter().map(Vec::len).sum::<usize>() as u64 >= UNZEROED_GROUP_BYTES);
+    assert_eq!(log.append(&large).unwrap(), 0..160);
     let after_large = std::fs::metadata(&segment).unwrap().len();
     assert_eq!(after_large, records_end(&std::fs::read(&segment).unwrap()));
     // A small group gets zeroed space ahead of it, up to the next step.
-    assert_eq!(log.append(&[b"small".as_slice()]).unwrap(), 16..17);
-    assert_eq!(std::fs::metadata(&segment).unwrap().len(), 16 * 1024);
-    // Another large group lands after the small one, inside the zeroed space.
-    assert_eq!(log.append(&large).unwrap(), 17..33);
+    assert_eq!(log.append(&[b"small".as_slice()]).unwrap(), 160..161);
+    assert_eq!(std::fs::metadata(&segment).unwrap().len(), 64 * 1024);
+    // Another large group lands after the small one, inside the zeroed space and past it.
+    assert_eq!(log.append(&large).unwrap(), 161..321);
     let mut expected: Vec<Vec<u8>> = large.clone();
     expected.push(b"small".to_vec());
     expected.extend(large.iter().cloned());

@@ -3,13 +3,14 @@
 
 use std::net::IpAddr;
 
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use spoor_log::event::StoredEvent;
 use time::OffsetDateTime;
 
 use crate::config::{EnrichConfig, IpPolicy, PiiPolicy};
-use crate::incoming::IncomingEvent;
+use crate::incoming::{Context, IncomingEvent, RawJson};
 
 /// What the relay knows about the request an event came in.
 #[derive(Debug, Clone, Copy)]
@@ -51,45 +52,18 @@ pub fn format_time(t: OffsetDateTime) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Parsed user agents for enrichment. Parsing is the costliest part of
-/// enrichment, and a relay sees the same few browsers over and over, so each
-/// thread keeps the last user agents it parsed. The parsed value is lent to
-/// the event being enriched and handed back once its record is written
-/// ([`UaMemo::give_back`]), so an event costs neither a parse nor a copy.
-#[derive(Debug, Default)]
-pub struct UaMemo {
-    /// The cache slot (index, generation) lent out and not yet given back.
-    lent: Option<(usize, u64)>,
-}
-
 /// User agents remembered per thread.
 const UA_CACHE_ENTRIES: usize = 32;
 /// Longer user agents are parsed every time rather than kept.
 const UA_CACHE_MAX_LEN: usize = 512;
 
-/// What the cache holds for one user agent.
-enum UaSlot {
-    /// Parsed, and here.
-    Parsed(Value),
-    /// The parser does not know it.
-    Unknown,
-    /// Parsed, and lent to an event being enriched.
-    Lent,
-}
-
-/// One remembered user agent.
-struct UaEntry {
-    ua: String,
-    slot: UaSlot,
-    /// Changes whenever the slot is lent or reused, so a late give-back is ignored.
-    generation: u64,
-}
-
-/// Recently parsed user agents of one thread, replaced round-robin.
+/// The last user agents one thread parsed, replaced round-robin: parsing is
+/// the costliest part of enrichment, and a relay sees the same few browsers
+/// over and over. Each holds the parsed form as JSON text, ready to be copied
+/// into a record (`None`: the parser does not know it).
 struct UaCache {
-    entries: Vec<UaEntry>,
+    entries: Vec<(String, Option<Box<RawValue>>)>,
     next: usize,
-    generation: u64,
 }
 
 thread_local! {
@@ -97,120 +71,42 @@ thread_local! {
         std::cell::RefCell::new(UaCache {
             entries: Vec::new(),
             next: 0,
-            generation: 0,
         })
     };
 }
 
-impl UaMemo {
-    /// The parsed form of `ua`, as a copy (the cache keeps its own).
-    pub fn parse(&mut self, ua: &str) -> Option<Value> {
-        let value = self.lend(ua)?;
-        let copy = value.clone();
-        self.give_back(value);
-        Some(copy)
+/// [`parse_user_agent`] as JSON text, from this thread's cache when it has it.
+pub fn parsed_user_agent(ua: &str) -> Option<Box<RawValue>> {
+    let parse = |ua: &str| parse_user_agent(ua).and_then(|v| to_raw_value(&v).ok());
+    if ua.len() > UA_CACHE_MAX_LEN {
+        return parse(ua);
     }
-
-    /// The parsed form of `ua`, lent from this thread's cache: hand it back
-    /// with [`UaMemo::give_back`] when done with it (if it is not handed back,
-    /// the next event with this user agent parses it again).
-    pub fn lend(&mut self, ua: &str) -> Option<Value> {
-        self.lent = None;
-        if ua.len() > UA_CACHE_MAX_LEN {
-            return parse_user_agent(ua);
+    UA_CACHE.with(|cache| {
+        let cache = &mut *cache.borrow_mut();
+        if let Some((_, parsed)) = cache.entries.iter().find(|(known, _)| known == ua) {
+            return parsed.clone();
         }
-        UA_CACHE.with(|cache| {
-            let cache = &mut *cache.borrow_mut();
-            cache.generation += 1;
-            let generation = cache.generation;
-            let index = match cache.entries.iter().position(|e| e.ua == ua) {
-                Some(index) => {
-                    let entry = &mut cache.entries[index];
-                    match std::mem::replace(&mut entry.slot, UaSlot::Lent) {
-                        UaSlot::Parsed(value) => {
-                            entry.generation = generation;
-                            self.lent = Some((index, generation));
-                            return Some(value);
-                        }
-                        UaSlot::Unknown => {
-                            entry.slot = UaSlot::Unknown;
-                            return None;
-                        }
-                        // Lent and never given back: parse it again below.
-                        UaSlot::Lent => index,
-                    }
-                }
-                None if cache.entries.len() < UA_CACHE_ENTRIES => {
-                    cache.entries.push(UaEntry {
-                        ua: ua.to_string(),
-                        slot: UaSlot::Unknown,
-                        generation,
-                    });
-                    cache.entries.len() - 1
-                }
-                None => {
-                    let index = cache.next % UA_CACHE_ENTRIES;
-                    cache.next = (index + 1) % UA_CACHE_ENTRIES;
-                    let entry = &mut cache.entries[index];
-                    entry.ua.clear();
-                    entry.ua.push_str(ua);
-                    index
-                }
-            };
-            let parsed = parse_user_agent(ua);
-            let entry = &mut cache.entries[index];
-            entry.generation = generation;
-            match parsed {
-                Some(value) => {
-                    entry.slot = UaSlot::Lent;
-                    self.lent = Some((index, generation));
-                    Some(value)
-                }
-                None => {
-                    entry.slot = UaSlot::Unknown;
-                    None
-                }
-            }
-        })
-    }
-
-    /// Returns the value [`UaMemo::lend`] gave out last to this thread's cache.
-    pub fn give_back(&mut self, value: Value) {
-        let Some((index, generation)) = self.lent.take() else {
-            return;
-        };
-        UA_CACHE.with(|cache| {
-            let cache = &mut *cache.borrow_mut();
-            if let Some(entry) = cache.entries.get_mut(index)
-                && entry.generation == generation
-                && matches!(entry.slot, UaSlot::Lent)
-            {
-                entry.slot = UaSlot::Parsed(value);
-            }
-        });
-    }
-
-    /// Takes the parsed user agent [`enrich`] put in `context` back into the
-    /// cache (call after the event is serialized; `context.ua` is removed).
-    pub fn give_back_from(&mut self, context: &mut Map<String, Value>) {
-        if self.lent.is_some()
-            && let Some(value) = context.remove("ua")
-        {
-            self.give_back(value);
+        let parsed = parse(ua);
+        let entry = (ua.to_string(), parsed.clone());
+        if cache.entries.len() < UA_CACHE_ENTRIES {
+            cache.entries.push(entry);
+        } else {
+            cache.entries[cache.next] = entry;
+            cache.next = (cache.next + 1) % UA_CACHE_ENTRIES;
         }
-    }
+        parsed
+    })
 }
 
 /// Builds the stored event: server fields, corrected time, context enrichment.
 /// `flags` carries what validation found (deprecated schema, accepted-and-flagged).
-pub fn enrich(
-    event: IncomingEvent,
+pub fn enrich<'a>(
+    event: IncomingEvent<'a>,
     info: &RequestInfo<'_>,
     config: &EnrichConfig,
-    ua_memo: &mut UaMemo,
     schema_version: Option<u32>,
     mut flags: Vec<String>,
-) -> StoredEvent {
+) -> StoredEvent<Context<'a>> {
     let received = info.received_at;
     // Skew correction: the client's clock is off by (sentAt - receivedAt).
     let mut event_time = match (&event.timestamp, &event.sent_at) {
@@ -229,10 +125,10 @@ pub fn enrich(
     }
     let mut context = event.context;
     apply_ip_policy(&mut context, info.client_ip, config.ip);
-    if let Some(ua) = context.get("userAgent").and_then(Value::as_str)
-        && let Some(parsed) = ua_memo.lend(ua)
+    if let Some(ua) = context.get("userAgent").and_then(RawJson::as_str)
+        && let Some(parsed) = parsed_user_agent(&ua)
     {
-        context.insert("ua".into(), parsed);
+        context.insert("ua".into(), RawJson::from(parsed));
     }
     StoredEvent {
         event_id: event.event_id,
@@ -255,10 +151,10 @@ pub fn enrich(
     }
 }
 
-fn apply_ip_policy(context: &mut Map<String, Value>, peer: Option<IpAddr>, policy: IpPolicy) {
+fn apply_ip_policy(context: &mut Context<'_>, peer: Option<IpAddr>, policy: IpPolicy) {
     let ip = context
         .get("ip")
-        .and_then(Value::as_str)
+        .and_then(RawJson::as_str)
         .and_then(|s| s.parse::<IpAddr>().ok())
         .or(peer);
     match (policy, ip) {
@@ -266,10 +162,10 @@ fn apply_ip_policy(context: &mut Map<String, Value>, peer: Option<IpAddr>, polic
             context.remove("ip");
         }
         (IpPolicy::Keep, Some(ip)) => {
-            context.insert("ip".into(), Value::String(ip.to_string()));
+            context.insert("ip".into(), RawJson::string(&ip.to_string()));
         }
         (IpPolicy::Truncate, Some(ip)) => {
-            context.insert("ip".into(), Value::String(truncate_ip(ip).to_string()));
+            context.insert("ip".into(), RawJson::string(&truncate_ip(ip).to_string()));
         }
     }
 }
@@ -333,7 +229,7 @@ mod tests {
     use crate::incoming::{ParseOptions, parse};
     use time::macros::datetime;
 
-    fn event(raw: &str) -> IncomingEvent {
+    fn event(raw: &str) -> IncomingEvent<'_> {
         let options = ParseOptions {
             route_type: None,
             batch_sent_at: None,
@@ -352,15 +248,8 @@ mod tests {
     }
 
     /// Enriches `e` with the default configuration and [`info`].
-    fn enrich_default(e: IncomingEvent) -> StoredEvent {
-        enrich(
-            e,
-            &info(),
-            &EnrichConfig::default(),
-            &mut UaMemo::default(),
-            None,
-            Vec::new(),
-        )
+    fn enrich_default(e: IncomingEvent<'_>) -> StoredEvent<Context<'_>> {
+        enrich(e, &info(), &EnrichConfig::default(), None, Vec::new())
     }
 
     #[test]
@@ -372,7 +261,7 @@ mod tests {
         assert_eq!(stored.event_time, "2026-05-03T10:00:03.000Z");
         assert_eq!(stored.timestamp.as_deref(), Some("2026-05-03T10:00:00Z"));
         assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
-        assert_eq!(stored.context["ip"], "1.2.3.0");
+        assert_eq!(stored.context["ip"].get(), r#""1.2.3.0""#);
         assert!(stored.flags.is_empty());
     }
 
@@ -413,11 +302,14 @@ mod tests {
     fn ip_policies() {
         let v6: IpAddr = "2001:db8:1234:5678::1".parse().unwrap();
         assert_eq!(truncate_ip(v6).to_string(), "2001:db8:1234::");
-        let mut ctx = Map::new();
+        let mut ctx = Context::new();
         apply_ip_policy(&mut ctx, Some("9.8.7.6".parse().unwrap()), IpPolicy::Drop);
         assert!(!ctx.contains_key("ip"));
         apply_ip_policy(&mut ctx, Some("9.8.7.6".parse().unwrap()), IpPolicy::Keep);
-        assert_eq!(ctx["ip"], "9.8.7.6");
+        assert_eq!(ctx["ip"].get(), r#""9.8.7.6""#);
+        ctx.insert("ip".into(), RawJson::string("2001:db8:1234:5678::1"));
+        apply_ip_policy(&mut ctx, None, IpPolicy::Truncate);
+        assert_eq!(ctx["ip"].get(), r#""2001:db8:1234::""#);
     }
 
     #[test]
@@ -432,31 +324,19 @@ mod tests {
     fn user_agents_are_cached_per_thread_with_the_same_answer() {
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
         let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
-        for _ in 0..3 {
-            for ua in [chrome, firefox, "curl/8.0"] {
-                assert_eq!(UaMemo::default().parse(ua), parse_user_agent(ua));
+        let text = |ua: &str| parsed_user_agent(ua).map(|raw| raw.get().to_string());
+        let expected = |ua: &str| parse_user_agent(ua).map(|v| v.to_string());
+        // More distinct agents than the cache holds, twice over: every answer
+        // (first parse, cached, evicted and parsed again) is the parser's.
+        for _ in 0..2 {
+            for i in 0..(2 * UA_CACHE_ENTRIES) {
+                let ua = format!("{firefox} x{i}");
+                assert_eq!(text(&ua), expected(&ua));
+                assert_eq!(text(chrome), expected(chrome));
+                assert_eq!(text("curl/8.0"), expected("curl/8.0"));
             }
         }
-        // More distinct agents than the cache holds still parse right.
-        let mut memo = UaMemo::default();
-        for i in 0..(2 * UA_CACHE_ENTRIES) {
-            let ua = format!("{firefox} x{i}");
-            assert_eq!(memo.parse(&ua), parse_user_agent(&ua));
-        }
-        assert_eq!(memo.parse(chrome), parse_user_agent(chrome));
-        // Lent and not given back: the next lend parses again, same answer.
-        let lent = memo.lend(chrome);
-        assert_eq!(lent, parse_user_agent(chrome));
-        assert_eq!(UaMemo::default().lend(chrome), parse_user_agent(chrome));
-        // A late give-back of a slot lent again since is ignored.
-        memo.give_back(json!("stale"));
-        assert_eq!(memo.parse(chrome), parse_user_agent(chrome));
-        // Given back through the context.
-        let mut context = Map::new();
-        context.insert("ua".into(), memo.lend(firefox).unwrap());
-        memo.give_back_from(&mut context);
-        assert!(context.is_empty());
-        assert_eq!(memo.parse(firefox), parse_user_agent(firefox));
+        assert_eq!(text("not a browser at all"), None);
     }
 
     #[test]

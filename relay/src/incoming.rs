@@ -1,7 +1,11 @@
 //! One incoming event: parsed, checked against the limits and the wire format,
 //! with Segment's field names mapped to Spoor's.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value};
 use spoor_log::event::EventType;
 use time::OffsetDateTime;
@@ -27,9 +31,66 @@ impl Invalid {
     }
 }
 
+/// A JSON value kept as its text: borrowed from the request body, or made
+/// by the relay (a truncated IP, a parsed user agent). Written to the record
+/// as it is: no parsing into values, no escaping again.
+#[derive(Debug, Clone)]
+pub struct RawJson<'a>(Cow<'a, RawValue>);
+
+/// An event's `context`: its top-level keys, each value as JSON text.
+pub type Context<'a> = BTreeMap<String, RawJson<'a>>;
+
+impl RawJson<'_> {
+    /// A JSON string holding `s`.
+    pub fn string(s: &str) -> RawJson<'static> {
+        // Serializing a `str` cannot fail; `null` would be the fallback.
+        RawJson(Cow::Owned(to_raw_value(s).unwrap_or_default()))
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The string, when the value is a JSON string (escapes decoded).
+    pub fn as_str(&self) -> Option<Cow<'_, str>> {
+        let text = self.get();
+        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+        if inner.contains('\\') {
+            serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(inner))
+        }
+    }
+}
+
+impl From<Box<RawValue>> for RawJson<'static> {
+    fn from(raw: Box<RawValue>) -> Self {
+        RawJson(Cow::Owned(raw))
+    }
+}
+
+impl PartialEq for RawJson<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(deserializer).map(|raw| RawJson(Cow::Borrowed(raw)))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Wire {
+struct Wire<'a> {
     event_id: Option<Value>,
     message_id: Option<Value>,
     #[serde(rename = "type")]
@@ -45,13 +106,14 @@ struct Wire {
     sent_at: Option<String>,
     properties: Option<Map<String, Value>>,
     traits: Option<Map<String, Value>>,
-    context: Option<Map<String, Value>>,
+    #[serde(borrow)]
+    context: Option<Context<'a>>,
     schema_version: Option<u32>,
 }
 
 /// A well-formed event, before enrichment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IncomingEvent {
+pub struct IncomingEvent<'a> {
     /// Client id of the event.
     pub event_id: String,
     /// Kind of call.
@@ -74,8 +136,8 @@ pub struct IncomingEvent {
     pub properties: Map<String, Value>,
     /// Traits.
     pub traits: Map<String, Value>,
-    /// Context.
-    pub context: Map<String, Value>,
+    /// Context, its values as they came.
+    pub context: Context<'a>,
     /// Requested schema version.
     pub schema_version: Option<u32>,
 }
@@ -99,11 +161,11 @@ const MAX_NAME: usize = 256;
 const MAX_USER_ID: usize = 256;
 
 /// Parses and checks one event's JSON text.
-pub fn parse(
-    raw: &str,
+pub fn parse<'a>(
+    raw: &'a str,
     limits: &Limits,
     options: ParseOptions<'_>,
-) -> Result<IncomingEvent, Invalid> {
+) -> Result<IncomingEvent<'a>, Invalid> {
     if raw.len() > limits.max_event_bytes {
         return Err(Invalid::new(
             "event_too_large",
@@ -178,12 +240,15 @@ pub fn parse(
     let properties = wire.properties.unwrap_or_default();
     let traits = wire.traits.unwrap_or_default();
     let context = wire.context.unwrap_or_default();
-    for (field, map) in [
-        ("properties", &properties),
-        ("traits", &traits),
-        ("context", &context),
-    ] {
-        check_map(field, map, limits)?;
+    for (field, map) in [("properties", &properties), ("traits", &traits)] {
+        check_count(field, map.len(), limits)?;
+        for (key, value) in map {
+            check_value(field, key, value, 1, limits)?;
+        }
+    }
+    check_count("context", context.len(), limits)?;
+    for (key, value) in &context {
+        check_raw("context", key, value, limits)?;
     }
     Ok(IncomingEvent {
         event_id,
@@ -263,21 +328,37 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn check_map(field: &str, map: &Map<String, Value>, limits: &Limits) -> Result<(), Invalid> {
-    if map.len() > limits.max_properties {
+fn check_count(field: &str, keys: usize, limits: &Limits) -> Result<(), Invalid> {
+    if keys > limits.max_properties {
         return Err(Invalid::new(
             "too_many_properties",
             format!(
-                "{field} has {} keys, over the limit of {}",
-                map.len(),
+                "{field} has {keys} keys, over the limit of {}",
                 limits.max_properties
             ),
         ));
     }
-    for (key, value) in map {
-        check_value(field, key, value, 1, limits)?;
-    }
     Ok(())
+}
+
+/// [`check_value`] for a value kept as text. The scan that found its end
+/// checked its syntax but not all of its meaning (a lone surrogate escape, a
+/// number out of `f64`'s range): anything but a short string without escapes
+/// or a literal is parsed here, so every record reads back as JSON values.
+fn check_raw(field: &str, key: &str, value: &RawJson<'_>, limits: &Limits) -> Result<(), Invalid> {
+    let text = value.get();
+    let needs_parse = match text.as_bytes().first() {
+        // The text of a string is never shorter than the string.
+        Some(b'"') => text.len() - 2 > limits.max_string_bytes || text.contains('\\'),
+        Some(b't' | b'f' | b'n') => false,
+        _ => true,
+    };
+    if !needs_parse {
+        return Ok(());
+    }
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Invalid::new("invalid_event", format!("{field}.{key}: {e}")))?;
+    check_value(field, key, &value, 1, limits)
 }
 
 fn check_value(
@@ -377,6 +458,40 @@ mod tests {
             "y".repeat(40_000)
         );
         assert_eq!(code(&big), "event_too_large");
+    }
+
+    /// The context is kept as text: what its scan lets through but a JSON
+    /// reader refuses is refused here, so every record reads back.
+    #[test]
+    fn context_values_are_checked_though_kept_as_text() {
+        let with = |context: &str| {
+            format!(r#"{{"eventId":"1","eventName":"a","userId":"u","context":{context}}}"#)
+        };
+        for bad in [
+            r#"{"x":"\ud800"}"#,
+            r#"{"n":1e400}"#,
+            r#"{"p":{"n":-1e999}}"#,
+        ] {
+            assert_eq!(code(&with(bad)), "invalid_event", "{bad}");
+        }
+        let deep = format!(r#"{{"x":{}1{}}}"#, "[".repeat(20), "]".repeat(20));
+        assert_eq!(code(&with(&deep)), "too_deep");
+        let long = format!(r#"{{"x":"{}"}}"#, "y".repeat(9000));
+        assert_eq!(code(&with(&long)), "string_too_long");
+        let escaped_long = format!(r#"{{"x":"{}"}}"#, "\\n".repeat(5000));
+        assert!(parse(&with(&escaped_long), &Limits::default(), opts()).is_ok());
+
+        let raw = with(r#"{"ip":"1.2.3.4","q":"a\"b","n":1.50,"page":{"path":"/"},"ok":true}"#);
+        let e = parse(&raw, &Limits::default(), opts()).unwrap();
+        assert_eq!(e.context["q"].as_str().as_deref(), Some("a\"b"));
+        assert_eq!(e.context["ip"].as_str().as_deref(), Some("1.2.3.4"));
+        assert_eq!(
+            e.context["n"].get(),
+            "1.50",
+            "numbers go through as written"
+        );
+        assert_eq!(e.context["n"].as_str(), None);
+        assert_eq!(e.context["page"].get(), r#"{"path":"/"}"#);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 use spoor_log::event::{DeadLetter, EventType};
 
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
-use crate::enrich::{RequestInfo, UaMemo, apply_pii_policy, enrich};
+use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
 use crate::incoming::{Invalid, ParseOptions, parse};
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
@@ -78,9 +78,8 @@ impl Ingestor {
             generate_missing_id: route.segment,
         };
         let mut out = Processed::default();
-        let mut ua_memo = UaMemo::default();
         for (index, raw) in envelope.events.iter().enumerate() {
-            match self.accept(raw, source, info, options, &mut ua_memo) {
+            match self.accept(raw, source, info, options) {
                 Ok((record, deprecated, flagged)) => {
                     out.records.push(record);
                     out.deprecated += usize::from(deprecated);
@@ -121,7 +120,6 @@ impl Ingestor {
         source: &SourceConfig,
         info: &RequestInfo<'_>,
         options: ParseOptions<'_>,
-        ua_memo: &mut UaMemo,
     ) -> Result<(Vec<u8>, bool, bool), Invalid> {
         let mut event = parse(raw, &self.limits, options)?;
         let mut flags = Vec::new();
@@ -175,11 +173,10 @@ impl Ingestor {
             }
         }
         let flagged = !flags.is_empty();
-        let mut stored = enrich(event, info, &self.enrich, ua_memo, version, flags);
+        let stored = enrich(event, info, &self.enrich, version, flags);
         // A record is the event plus a few hundred bytes of server fields:
         // size the buffer once instead of growing it by doubling.
         let record = to_json_sized(&stored, raw.len() + 512);
-        ua_memo.give_back_from(&mut stored.context);
         Ok((record, deprecated, flagged))
     }
 }

@@ -26,7 +26,7 @@ fn fixture() -> tempfile::TempDir {
         source: "web".into(),
         properties: properties.as_object().cloned().unwrap_or_default(),
         traits: Default::default(),
-        context: Default::default(),
+        context: serde_json::Map::new(),
         schema_version: None,
         flags: Vec::new(),
     };
