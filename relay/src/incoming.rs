@@ -4,6 +4,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use std::cell::Cell;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value};
@@ -341,24 +344,166 @@ fn check_count(field: &str, keys: usize, limits: &Limits) -> Result<(), Invalid>
     Ok(())
 }
 
-/// [`check_value`] for a value kept as text. The scan that found its end
-/// checked its syntax but not all of its meaning (a lone surrogate escape, a
-/// number out of `f64`'s range): anything but a short string without escapes
-/// or a literal is parsed here, so every record reads back as JSON values.
+/// [`check_value`] for a value kept as text, walking the text without
+/// building values. The scan that found the value's end checked its syntax but
+/// not all of its meaning (a lone surrogate escape, a number out of `f64`'s
+/// range): the walk decodes every string and number of it (short strings
+/// without escapes and literals need none), so every record reads back.
 fn check_raw(field: &str, key: &str, value: &RawJson<'_>, limits: &Limits) -> Result<(), Invalid> {
     let text = value.get();
-    let needs_parse = match text.as_bytes().first() {
+    let needs_walk = match text.as_bytes().first() {
         // The text of a string is never shorter than the string.
         Some(b'"') => text.len() - 2 > limits.max_string_bytes || text.contains('\\'),
         Some(b't' | b'f' | b'n') => false,
         _ => true,
     };
-    if !needs_parse {
+    if !needs_walk {
         return Ok(());
     }
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Invalid::new("invalid_event", format!("{field}.{key}: {e}")))?;
-    check_value(field, key, &value, 1, limits)
+    let found = Cell::new(None);
+    let walk = LimitWalk {
+        field,
+        key,
+        limits,
+        depth: 1,
+        found: &found,
+    };
+    let mut reader = serde_json::Deserializer::from_str(text);
+    walk.deserialize(&mut reader)
+        .and_then(|()| reader.end())
+        .map_err(|e| {
+            found
+                .take()
+                .unwrap_or_else(|| Invalid::new("invalid_event", format!("{field}.{key}: {e}")))
+        })
+}
+
+/// One value of a context value's text being checked: what [`check_value`]
+/// checks of a parsed one; a limit passed is left in `found`.
+#[derive(Clone, Copy)]
+struct LimitWalk<'a> {
+    field: &'a str,
+    key: &'a str,
+    limits: &'a Limits,
+    depth: usize,
+    found: &'a Cell<Option<Invalid>>,
+}
+
+impl LimitWalk<'_> {
+    fn refuse<E: de::Error>(&self, invalid: Invalid) -> E {
+        self.found.set(Some(invalid));
+        E::custom("over a limit")
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for LimitWalk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.depth > self.limits.max_depth {
+            return Err(self.refuse(too_deep(self.field, self.key, self.limits)));
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LimitWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        if s.len() > self.limits.max_string_bytes {
+            return Err(self.refuse(too_long(self.field, self.key, s.len(), self.limits)));
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let inner = LimitWalk {
+            depth: self.depth + 1,
+            ..self
+        };
+        while items.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        let inner = LimitWalk {
+            depth: self.depth + 1,
+            ..self
+        };
+        // Keys are decoded too (a lone surrogate in a key would not read back).
+        while entries.next_key_seed(KeyWalk)?.is_some() {
+            entries.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+/// An object key being checked: decoded, not kept.
+struct KeyWalk;
+
+impl<'de> DeserializeSeed<'de> for KeyWalk {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyWalk {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+fn too_deep(field: &str, key: &str, limits: &Limits) -> Invalid {
+    Invalid::new(
+        "too_deep",
+        format!(
+            "{field}.{key} nests deeper than {} levels",
+            limits.max_depth
+        ),
+    )
+}
+
+fn too_long(field: &str, key: &str, len: usize, limits: &Limits) -> Invalid {
+    Invalid::new(
+        "string_too_long",
+        format!(
+            "{field}.{key} is a string of {len} bytes, over {}",
+            limits.max_string_bytes
+        ),
+    )
 }
 
 fn check_value(
@@ -369,23 +514,12 @@ fn check_value(
     limits: &Limits,
 ) -> Result<(), Invalid> {
     if depth > limits.max_depth {
-        return Err(Invalid::new(
-            "too_deep",
-            format!(
-                "{field}.{key} nests deeper than {} levels",
-                limits.max_depth
-            ),
-        ));
+        return Err(too_deep(field, key, limits));
     }
     match value {
-        Value::String(s) if s.len() > limits.max_string_bytes => Err(Invalid::new(
-            "string_too_long",
-            format!(
-                "{field}.{key} is a string of {} bytes, over {}",
-                s.len(),
-                limits.max_string_bytes
-            ),
-        )),
+        Value::String(s) if s.len() > limits.max_string_bytes => {
+            Err(too_long(field, key, s.len(), limits))
+        }
         Value::Array(items) => items
             .iter()
             .try_for_each(|v| check_value(field, key, v, depth + 1, limits)),
@@ -471,6 +605,8 @@ mod tests {
             r#"{"x":"\ud800"}"#,
             r#"{"n":1e400}"#,
             r#"{"p":{"n":-1e999}}"#,
+            r#"{"p":{"\ud800":1}}"#,
+            r#"{"p":[1,"\udc00x"]}"#,
         ] {
             assert_eq!(code(&with(bad)), "invalid_event", "{bad}");
         }
