@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Compares relay builds on single events, interleaved so the machine's drift
+# hits each alike: `bench/relay-ab.sh ROUNDS BIN_A BIN_B ...` runs
+# `BIN bench relay --only single --no-nginx --rounds 1` for each binary in turn,
+# ROUNDS times, and prints requests/s and the relay HTTP threads' CPU per
+# request (from /proc/PID/task/*/stat over 6 s of the 12 s measured).
+set -euo pipefail
+rounds=$1
+shift
+hz=$(getconf CLK_TCK)
+
+# CPU seconds (user + system) of the threads named spoor-http in process $1.
+http_cpu() {
+  local total=0 t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = spoor-http ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+for _ in $(seq 1 "$rounds"); do
+  for bin in "$@"; do
+    out=$(mktemp)
+    "$bin" bench relay --only single --no-nginx --rounds 1 >"$out" 2>&1 &
+    pid=$!
+    sleep 5
+    a=$(http_cpu "$pid")
+    sleep 6
+    b=$(http_cpu "$pid")
+    wait "$pid"
+    rps=$(grep '^| relay' "$out" | awk -F'|' '{print $4}' | tr -d ' ,')
+    rm -f "$out"
+    awk -v bin="$bin" -v rps="$rps" -v d=$((b - a)) -v hz="$hz" \
+      'BEGIN { printf "%s: %d req/s, HTTP threads %.1f µs CPU per request\n", bin, rps, d / hz / 6 * 1e6 / rps }'
+  done
+done
