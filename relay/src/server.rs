@@ -1,11 +1,10 @@
 //! The relay as a running service: state, router, and serving with graceful shutdown.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-
-use std::convert::Infallible;
 
 use axum::Router;
 use axum::body::Body;
