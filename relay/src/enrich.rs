@@ -31,25 +31,26 @@ pub struct RequestInfo<'a> {
 /// ingestion path's instructions.
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let year = t.year().clamp(0, 9999) as u32;
-    let fields: [(u32, usize); 7] = [
-        (year, 4),
-        (u32::from(u8::from(t.month())), 2),
-        (u32::from(t.day()), 2),
-        (u32::from(t.hour()), 2),
-        (u32::from(t.minute()), 2),
-        (u32::from(t.second()), 2),
-        (u32::from(t.millisecond()), 3),
-    ];
-    let separators = [b'-', b'-', b'T', b':', b':', b'.', b'Z'];
-    let mut out = Vec::with_capacity(24);
-    for ((value, width), sep) in fields.into_iter().zip(separators) {
-        for i in (0..width).rev() {
-            out.push(b'0' + (value / 10u32.pow(i as u32) % 10) as u8);
-        }
-        out.push(sep);
+    let (year, month, day) = t.to_calendar_date();
+    let (hour, minute, second, ms) = t.to_hms_milli();
+    let year = year.clamp(0, 9999) as u32;
+    let ms = u32::from(ms);
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    for (at, value) in [
+        (0, year / 100),
+        (2, year % 100),
+        (5, u32::from(u8::from(month))),
+        (8, u32::from(day)),
+        (11, u32::from(hour)),
+        (14, u32::from(minute)),
+        (17, u32::from(second)),
+        (20, ms / 10),
+    ] {
+        out[at] = b'0' + (value / 10) as u8;
+        out[at + 1] = b'0' + (value % 10) as u8;
     }
-    String::from_utf8(out).unwrap_or_default()
+    out[22] = b'0' + (ms % 10) as u8;
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
 
 /// User agents remembered per thread.
