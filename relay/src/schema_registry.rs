@@ -166,7 +166,14 @@ impl SchemaRegistry {
                 None => return SchemaCheck::UnknownEvent,
             },
         };
-        match schema.validator.iter_errors(properties).next() {
+        // `is_valid` is the validator's fast path; errors are collected only
+        // for an event that fails, to name the first one.
+        let error = if schema.validator.is_valid(properties) {
+            None
+        } else {
+            schema.validator.iter_errors(properties).next()
+        };
+        match error {
             None => SchemaCheck::Valid {
                 version: schema.version,
                 deprecated: schema.status == SchemaStatus::Deprecated,
