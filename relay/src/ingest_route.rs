@@ -96,13 +96,16 @@ async fn ingest(
 ) -> Result<Response, ApiError> {
     let received_at = OffsetDateTime::now_utc();
     let limits = &state.ingestor.limits;
-    let header_key = key_from_headers(&headers);
-    // Refuse a bad header key before reading the body.
-    if let Some(key) = &header_key
-        && state.keys.write_source(key).is_none()
-    {
-        return Err(bad_key(state, key));
-    }
+    // A header key is checked before the body is read, and only once.
+    let header_source = match key_from_headers(&headers) {
+        Some(key) => Some(
+            state
+                .keys
+                .write_source_index(&key)
+                .ok_or_else(|| bad_key(state, &key))?,
+        ),
+        None => None,
+    };
     body::check_content_type(&headers)?;
     let raw: Bytes = axum::body::to_bytes(raw, limits.max_request_bytes + 1)
         .await
@@ -116,7 +119,7 @@ async fn ingest(
         route,
         peer,
         headers,
-        header_key,
+        header_source,
         received_at,
     };
     let prepared = if raw.len() < OFFLOAD_BYTES && !body::is_encoded(&request.headers) {
@@ -247,7 +250,9 @@ struct Request {
     route: IngestRoute,
     peer: SocketAddr,
     headers: HeaderMap,
-    header_key: Option<String>,
+    /// The source of the key in the request's headers, already checked
+    /// (see [`crate::keys::KeyRing::write_source_index`]).
+    header_source: Option<usize>,
     received_at: OffsetDateTime,
 }
 
@@ -266,22 +271,26 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
         route,
         peer,
         headers,
-        header_key,
+        header_source,
         received_at,
     } = request;
     let body = body::decode(&headers, raw, limits.max_request_bytes)?;
     let envelope = envelope::parse(&body, route.shape)?;
-    let key = header_key
-        .or_else(|| envelope.write_key.clone())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
+    let source = match (header_source, envelope.write_key.as_deref()) {
+        (Some(index), _) => state.keys.source(index),
+        (None, Some(key)) => Some(
+            state
+                .keys
+                .write_source(key)
+                .ok_or_else(|| bad_key(state, key))?,
+        ),
+        (None, None) => {
+            return Err(ApiError::unauthorized(
                 "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
-            )
-        })?;
-    let source = state
-        .keys
-        .write_source(&key)
-        .ok_or_else(|| bad_key(state, &key))?;
+            ));
+        }
+    }
+    .ok_or_else(|| ApiError::internal("the checked write key's source is gone"))?;
     if route.shape == Shape::Single
         && let Some(raw) = envelope.events.first()
         && raw.len() > limits.max_event_bytes

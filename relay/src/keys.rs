@@ -155,14 +155,26 @@ impl KeyRing {
     /// The source whose write key is `presented`. Every key is compared (in
     /// constant time, on SHA-256 digests so lengths do not leak).
     pub fn write_source(&self, presented: &str) -> Option<&Source> {
+        self.write_source_index(presented)
+            .and_then(|index| self.source(index))
+    }
+
+    /// [`KeyRing::write_source`] as a position for [`KeyRing::source`]: a key
+    /// checked once can be carried to another thread without checking it again.
+    pub fn write_source_index(&self, presented: &str) -> Option<usize> {
         let d = digest(presented);
         let mut found = None;
-        for source in &self.sources {
+        for (index, source) in self.sources.iter().enumerate() {
             if bool::from(source.digest.ct_eq(&d)) {
-                found = Some(source);
+                found = Some(index);
             }
         }
         found
+    }
+
+    /// The source at a position [`KeyRing::write_source_index`] gave.
+    pub fn source(&self, index: usize) -> Option<&Source> {
+        self.sources.get(index)
     }
 
     /// True when `presented` is the read key.
