@@ -10,7 +10,8 @@ use spoor_log::event::StoredEvent;
 use time::OffsetDateTime;
 
 use crate::config::{EnrichConfig, IpPolicy, PiiPolicy};
-use crate::incoming::{Context, IncomingEvent, RawJson};
+use crate::incoming::IncomingEvent;
+use crate::raw_json::{Context, RawJson};
 
 /// What the relay knows about the request an event came in.
 #[derive(Debug, Clone, Copy)]

@@ -1,20 +1,15 @@
 //! One incoming event: parsed, checked against the limits and the wire format,
 //! with Segment's field names mapped to Spoor's.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
-use std::cell::Cell;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::{RawValue, to_raw_value};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use spoor_log::event::EventType;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::Limits;
+use crate::limit_check;
+use crate::raw_json::Context;
 
 /// A reason an event is refused: a stable code and a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,63 +26,6 @@ impl Invalid {
             code,
             message: message.into(),
         }
-    }
-}
-
-/// A JSON value kept as its text: borrowed from the request body, or made
-/// by the relay (a truncated IP, a parsed user agent). Written to the record
-/// as it is: no parsing into values, no escaping again.
-#[derive(Debug, Clone)]
-pub struct RawJson<'a>(Cow<'a, RawValue>);
-
-/// An event's `context`: its top-level keys, each value as JSON text.
-pub type Context<'a> = BTreeMap<String, RawJson<'a>>;
-
-impl RawJson<'_> {
-    /// A JSON string holding `s`.
-    pub fn string(s: &str) -> RawJson<'static> {
-        // Serializing a `str` cannot fail; `null` would be the fallback.
-        RawJson(Cow::Owned(to_raw_value(s).unwrap_or_default()))
-    }
-
-    /// The JSON text.
-    pub fn get(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The string, when the value is a JSON string (escapes decoded).
-    pub fn as_str(&self) -> Option<Cow<'_, str>> {
-        let text = self.get();
-        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-        if inner.contains('\\') {
-            serde_json::from_str::<String>(text).ok().map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(inner))
-        }
-    }
-}
-
-impl From<Box<RawValue>> for RawJson<'static> {
-    fn from(raw: Box<RawValue>) -> Self {
-        RawJson(Cow::Owned(raw))
-    }
-}
-
-impl PartialEq for RawJson<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.get() == other.get()
-    }
-}
-
-impl Serialize for RawJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <&'de RawValue>::deserialize(deserializer).map(|raw| RawJson(Cow::Borrowed(raw)))
     }
 }
 
@@ -244,14 +182,14 @@ pub fn parse<'a>(
     let traits = wire.traits.unwrap_or_default();
     let context = wire.context.unwrap_or_default();
     for (field, map) in [("properties", &properties), ("traits", &traits)] {
-        check_count(field, map.len(), limits)?;
+        limit_check::key_count(field, map.len(), limits)?;
         for (key, value) in map {
-            check_value(field, key, value, 1, limits)?;
+            limit_check::value(field, key, value, limits)?;
         }
     }
-    check_count("context", context.len(), limits)?;
+    limit_check::key_count("context", context.len(), limits)?;
     for (key, value) in &context {
-        check_raw("context", key, value, limits)?;
+        limit_check::raw_value("context", key, value, limits)?;
     }
     Ok(IncomingEvent {
         event_id,
@@ -329,205 +267,6 @@ fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
-}
-
-fn check_count(field: &str, keys: usize, limits: &Limits) -> Result<(), Invalid> {
-    if keys > limits.max_properties {
-        return Err(Invalid::new(
-            "too_many_properties",
-            format!(
-                "{field} has {keys} keys, over the limit of {}",
-                limits.max_properties
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// [`check_value`] for a value kept as text, walking the text without
-/// building values. The scan that found the value's end checked its syntax but
-/// not all of its meaning (a lone surrogate escape, a number out of `f64`'s
-/// range): the walk decodes every string and number of it (short strings
-/// without escapes and literals need none), so every record reads back.
-fn check_raw(field: &str, key: &str, value: &RawJson<'_>, limits: &Limits) -> Result<(), Invalid> {
-    let text = value.get();
-    let needs_walk = match text.as_bytes().first() {
-        // The text of a string is never shorter than the string.
-        Some(b'"') => text.len() - 2 > limits.max_string_bytes || text.contains('\\'),
-        Some(b't' | b'f' | b'n') => false,
-        _ => true,
-    };
-    if !needs_walk {
-        return Ok(());
-    }
-    let found = Cell::new(None);
-    let walk = LimitWalk {
-        field,
-        key,
-        limits,
-        depth: 1,
-        found: &found,
-    };
-    let mut reader = serde_json::Deserializer::from_str(text);
-    walk.deserialize(&mut reader)
-        .and_then(|()| reader.end())
-        .map_err(|e| {
-            found
-                .take()
-                .unwrap_or_else(|| Invalid::new("invalid_event", format!("{field}.{key}: {e}")))
-        })
-}
-
-/// One value of a context value's text being checked: what [`check_value`]
-/// checks of a parsed one; a limit passed is left in `found`.
-#[derive(Clone, Copy)]
-struct LimitWalk<'a> {
-    field: &'a str,
-    key: &'a str,
-    limits: &'a Limits,
-    depth: usize,
-    found: &'a Cell<Option<Invalid>>,
-}
-
-impl LimitWalk<'_> {
-    fn refuse<E: de::Error>(&self, invalid: Invalid) -> E {
-        self.found.set(Some(invalid));
-        E::custom("over a limit")
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for LimitWalk<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        if self.depth > self.limits.max_depth {
-            return Err(self.refuse(too_deep(self.field, self.key, self.limits)));
-        }
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LimitWalk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
-        if s.len() > self.limits.max_string_bytes {
-            return Err(self.refuse(too_long(self.field, self.key, s.len(), self.limits)));
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        let inner = LimitWalk {
-            depth: self.depth + 1,
-            ..self
-        };
-        while items.next_element_seed(inner)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
-        let inner = LimitWalk {
-            depth: self.depth + 1,
-            ..self
-        };
-        // Keys are decoded too (a lone surrogate in a key would not read back).
-        while entries.next_key_seed(KeyWalk)?.is_some() {
-            entries.next_value_seed(inner)?;
-        }
-        Ok(())
-    }
-}
-
-/// An object key being checked: decoded, not kept.
-struct KeyWalk;
-
-impl<'de> DeserializeSeed<'de> for KeyWalk {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyWalk {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-fn too_deep(field: &str, key: &str, limits: &Limits) -> Invalid {
-    Invalid::new(
-        "too_deep",
-        format!(
-            "{field}.{key} nests deeper than {} levels",
-            limits.max_depth
-        ),
-    )
-}
-
-fn too_long(field: &str, key: &str, len: usize, limits: &Limits) -> Invalid {
-    Invalid::new(
-        "string_too_long",
-        format!(
-            "{field}.{key} is a string of {len} bytes, over {}",
-            limits.max_string_bytes
-        ),
-    )
-}
-
-fn check_value(
-    field: &str,
-    key: &str,
-    value: &Value,
-    depth: usize,
-    limits: &Limits,
-) -> Result<(), Invalid> {
-    if depth > limits.max_depth {
-        return Err(too_deep(field, key, limits));
-    }
-    match value {
-        Value::String(s) if s.len() > limits.max_string_bytes => {
-            Err(too_long(field, key, s.len(), limits))
-        }
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|v| check_value(field, key, v, depth + 1, limits)),
-        Value::Object(map) => map
-            .values()
-            .try_for_each(|v| check_value(field, key, v, depth + 1, limits)),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]
