@@ -276,21 +276,23 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
     } = request;
     let body = body::decode(&headers, raw, limits.max_request_bytes)?;
     let envelope = envelope::parse(&body, route.shape)?;
-    let source = match (header_source, envelope.write_key.as_deref()) {
-        (Some(index), _) => state.keys.source(index),
-        (None, Some(key)) => Some(
+    let source = match header_source {
+        Some(index) => state
+            .keys
+            .source(index)
+            .ok_or_else(|| ApiError::internal("the checked write key's source is gone"))?,
+        None => {
+            let key = envelope.write_key.as_deref().ok_or_else(|| {
+                ApiError::unauthorized(
+                    "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
+                )
+            })?;
             state
                 .keys
                 .write_source(key)
-                .ok_or_else(|| bad_key(state, key))?,
-        ),
-        (None, None) => {
-            return Err(ApiError::unauthorized(
-                "no write key: send Authorization: Bearer KEY, Basic auth, or writeKey in the body",
-            ));
+                .ok_or_else(|| bad_key(state, key))?
         }
-    }
-    .ok_or_else(|| ApiError::internal("the checked write key's source is gone"))?;
+    };
     if route.shape == Shape::Single
         && let Some(raw) = envelope.events.first()
         && raw.len() > limits.max_event_bytes
