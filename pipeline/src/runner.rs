@@ -4,6 +4,7 @@
 //! of the ranges since the last commit, then the checkpoint.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -64,7 +65,8 @@ pub struct PhaseSeconds {
 pub struct Runner {
     layout: Layout,
     config: PipelineConfig,
-    columns: TypedColumns,
+    /// Shared with the thread that parses the next range.
+    columns: Arc<TypedColumns>,
     reader: LogReader,
     offset: u64,
     emit_from: u64,
@@ -128,7 +130,7 @@ impl Runner {
             raw: RawSink::new(columns.clone()),
             layout,
             config,
-            columns,
+            columns: Arc::new(columns),
             reader,
             offset: cp.offset,
             emit_from: cp.emit_from,
@@ -196,12 +198,82 @@ impl Runner {
     /// committing when the commit interval has passed; returns how many records it consumed
     /// (0 when the log has nothing new).
     pub fn step(&mut self) -> Result<usize, PipelineError> {
+        let mut records = Vec::new();
+        self.read_range(&mut records)?;
+        let started = Instant::now();
+        let Some(range) = Range::parse(&records, &self.columns, self.config.thread_count()) else {
+            return Ok(0);
+        };
+        self.phases.parse += started.elapsed().as_secs_f64();
+        self.process(range)?;
+        Ok(records.len())
+    }
+
+    /// Processes ranges until the log has nothing new or `keep_going` (asked after each range)
+    /// says stop; returns how many records it consumed. While one range goes through the
+    /// stages, the next is read and parsed on another thread.
+    pub fn drain(
+        &mut self,
+        mut keep_going: impl FnMut(Progress) -> bool,
+    ) -> Result<u64, PipelineError> {
+        // Two buffers in turn: the range being processed borrows one, the next is read into
+        // the other.
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        self.read_range(&mut a)?;
+        let started = Instant::now();
+        let mut current = Range::parse(&a, &self.columns, self.config.thread_count());
+        self.phases.parse += started.elapsed().as_secs_f64();
+        let mut consumed = 0;
+        while let Some(range) = current {
+            consumed += range.records as u64;
+            let next = self.process_reading_ahead(range, &mut b, &mut keep_going)?;
+            let Some(range) = next else { break };
+            consumed += range.records as u64;
+            current = self.process_reading_ahead(range, &mut a, &mut keep_going)?;
+        }
+        Ok(consumed)
+    }
+
+    /// Processes `range` while the next range is read into `next` and parsed on another
+    /// thread (unless `keep_going` says stop); returns the next range.
+    fn process_reading_ahead<'n>(
+        &mut self,
+        range: Range<'_>,
+        next: &'n mut Vec<(u64, Vec<u8>)>,
+        keep_going: &mut impl FnMut(Progress) -> bool,
+    ) -> Result<Option<Range<'n>>, PipelineError> {
+        next.clear();
+        let progress_after = Progress {
+            offset: range.last + 1,
+            bytes_read: self.bytes_read,
+        };
+        if keep_going(progress_after) {
+            self.read_range(next)?;
+        }
+        let next: &'n [(u64, Vec<u8>)] = next;
+        let columns = Arc::clone(&self.columns);
+        let threads = self.config.thread_count().saturating_sub(1).max(1);
+        std::thread::scope(|scope| {
+            let parsing = scope.spawn(move || Range::parse(next, &columns, threads));
+            let processed = self.process(range);
+            let started = Instant::now();
+            let parsed = parsing.join().map_err(|_| PipelineError::Panicked);
+            self.phases.parse += started.elapsed().as_secs_f64();
+            processed?;
+            parsed
+        })
+    }
+
+    /// Reads the next range of up to `max_batch_records` records into `records` (cleared
+    /// first; left empty when the log has nothing new).
+    fn read_range(&mut self, records: &mut Vec<(u64, Vec<u8>)>) -> Result<(), PipelineError> {
+        records.clear();
         let mut max = self.config.max_batch_records.max(1) as u64;
-        if self.offset < self.emit_from {
-            max = max.min(self.emit_from - self.offset);
+        let from = self.reader.next_offset();
+        if from < self.emit_from {
+            max = max.min(self.emit_from - from);
         }
         let started = Instant::now();
-        let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
         while (records.len() as u64) < max {
             match self.reader.next_record()? {
                 Some(r) => {
@@ -211,24 +283,17 @@ impl Runner {
                 None => break,
             }
         }
-        let Some(&(first, _)) = records.first() else {
-            return Ok(0);
-        };
-        let last = records.last().map_or(first, |r| r.0);
         self.phases.read += started.elapsed().as_secs_f64();
-        self.process(first, last, &records)?;
-        Ok(records.len())
+        Ok(())
     }
 
-    fn process(
-        &mut self,
-        first: u64,
-        last: u64,
-        records: &[(u64, Vec<u8>)],
-    ) -> Result<(), PipelineError> {
-        let started = Instant::now();
-        let parsed = parse_all(records, &self.columns, self.config.thread_count());
-        self.phases.parse += started.elapsed().as_secs_f64();
+    fn process(&mut self, range: Range<'_>) -> Result<(), PipelineError> {
+        let Range {
+            first,
+            last,
+            records,
+            parsed,
+        } = range;
         let started = Instant::now();
         let mut batch = Batch {
             first,
@@ -278,7 +343,7 @@ impl Runner {
         self.writer.submit(outputs)?;
         self.phases.hand_over += started.elapsed().as_secs_f64();
         let m = &mut self.metrics;
-        m.records += records.len() as u64;
+        m.records += records as u64;
         m.unreadable += unreadable;
         m.duplicates += self.dedupe.batch_duplicates;
         m.events += batch.events.len() as u64 - self.dedupe.batch_duplicates;
@@ -307,8 +372,12 @@ impl Runner {
             return Ok(());
         }
         let started = Instant::now();
-        self.writer.finish()?;
         let level = self.config.zstd_level;
+        let held = self
+            .raw
+            .release_held(&self.layout, self.offset.saturating_sub(1), level)?;
+        self.writer.submit(held)?;
+        self.writer.finish()?;
         let stages: [&mut dyn Stage; 2] = [&mut self.sessions, &mut self.realtime];
         for stage in stages {
             stage.persist(&self.layout, level)?;
@@ -394,9 +463,10 @@ impl Runner {
     /// Processes everything the log holds now, then commits and compacts; `progress` is called
     /// after each range.
     pub fn run_to_end(&mut self, mut progress: impl FnMut(Progress)) -> Result<(), PipelineError> {
-        while self.step()? > 0 {
-            progress(self.progress());
-        }
+        self.drain(|p| {
+            progress(p);
+            true
+        })?;
         self.compact()
     }
 
@@ -404,7 +474,7 @@ impl Runner {
     pub fn follow(&mut self, stop: &AtomicBool) -> Result<(), PipelineError> {
         let mut last_compact = Instant::now();
         while !stop.load(Ordering::Acquire) {
-            if self.step()? > 0 {
+            if self.drain(|_| !stop.load(Ordering::Acquire))? > 0 {
                 continue;
             }
             self.commit()?;
@@ -425,6 +495,32 @@ impl Drop for Runner {
     /// A compaction pass is not left running past its runner (a new one may open the folder).
     fn drop(&mut self) {
         let _ = self.finish_compaction();
+    }
+}
+
+/// A range of records parsed, in log order.
+struct Range<'a> {
+    first: u64,
+    last: u64,
+    /// Records read (parsed or not).
+    records: usize,
+    parsed: Vec<Result<Event<'a>, crate::event::Unreadable>>,
+}
+
+impl<'a> Range<'a> {
+    /// Parses `records` on `threads` threads; `None` when there are none.
+    fn parse(
+        records: &'a [(u64, Vec<u8>)],
+        columns: &TypedColumns,
+        threads: usize,
+    ) -> Option<Range<'a>> {
+        let (first, last) = (records.first()?.0, records.last()?.0);
+        Some(Range {
+            first,
+            last,
+            records: records.len(),
+            parsed: parse_all(records, columns, threads),
+        })
     }
 }
 

@@ -247,11 +247,13 @@ fn a_replay_reproduces_the_outputs() {
     let events = mixed_traffic(8);
     let dir = tempfile::tempdir().unwrap();
     append(dir.path(), &events);
-    let no_compaction = spoor_pipeline::PipelineConfig {
+    // A commit after every range, and no compaction: files end at range ends.
+    let every_range = spoor_pipeline::PipelineConfig {
         compact_min_files: 1000,
+        commit_interval_ms: 0,
         ..config(150)
     };
-    let mut runner = spoor_pipeline::Runner::open(dir.path(), no_compaction).unwrap();
+    let mut runner = spoor_pipeline::Runner::open(dir.path(), every_range).unwrap();
     runner.run_to_end(|_| {}).unwrap();
     drop(runner);
     let expected = outputs(dir.path());

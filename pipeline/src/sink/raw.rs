@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::PipelineError;
 use crate::event::{Event, TypedValue};
+use crate::layout::Layout;
 use crate::range_file;
 use crate::registry::{ColumnType, TypedColumns};
 use crate::sink::parquet_file::{self, timestamp_type};
@@ -25,12 +26,30 @@ use crate::stage::{Batch, CommitContext, Stage};
 use crate::timefmt::date_hour_partition;
 use crate::writer::Output;
 
+/// A partition's rows are written once it has this many since its last file (or at the next
+/// commit): a range's late events touch many old partitions with a row or two each, and a file
+/// per range for those would cost a file's fixed work (create, 44 column chunks) per row.
+const FILE_MIN_ROWS: usize = 512;
+
+/// Held rows, over all partitions, beyond which a range writes the biggest partitions' rows.
+const MAX_HELD_ROWS: usize = 50_000;
+
 /// The raw Parquet sink.
 pub struct RawSink {
     columns: TypedColumns,
     schema: Arc<Schema>,
+    /// Rows of partitions not written yet (fewer than [`FILE_MIN_ROWS`]), by partition path.
+    held: BTreeMap<String, Held>,
+    held_rows: usize,
     /// Partition folders written since the last compaction.
     pub touched: BTreeSet<PathBuf>,
+}
+
+/// Rows of one partition waiting for a file: built batches, from the range starting at `first` on.
+struct Held {
+    first: u64,
+    batches: Vec<RecordBatch>,
+    rows: usize,
 }
 
 impl RawSink {
@@ -40,8 +59,49 @@ impl RawSink {
         RawSink {
             columns,
             schema,
+            held: BTreeMap::new(),
+            held_rows: 0,
             touched: BTreeSet::new(),
         }
+    }
+
+    /// Files for every held row, named as covering offsets up to `last` (the last range
+    /// processed); the runner writes them before each commit's sync, so no committed range
+    /// leaves rows behind in memory.
+    pub fn release_held(
+        &mut self,
+        layout: &Layout,
+        last: u64,
+        zstd_level: i32,
+    ) -> Result<Vec<Output>, PipelineError> {
+        let held = std::mem::take(&mut self.held);
+        self.held_rows = 0;
+        held.into_iter()
+            .map(|(part, h)| self.file(layout, &part, h, last, zstd_level))
+            .collect()
+    }
+
+    /// The file of a partition's held rows, covering offsets `held.first..=last`.
+    fn file(
+        &mut self,
+        layout: &Layout,
+        part: &str,
+        held: Held,
+        last: u64,
+        zstd_level: i32,
+    ) -> Result<Output, PipelineError> {
+        let dir = layout.raw().join(part);
+        let batch = match <[RecordBatch; 1]>::try_from(held.batches) {
+            Ok([batch]) => batch,
+            Err(batches) => arrow::compute::concat_batches(&self.schema, &batches)?,
+        };
+        let output = Output::Parquet {
+            path: dir.join(range_file::file_name(held.first, last, "parquet")),
+            props: Box::new(file_properties(&batch, zstd_level)),
+            batch,
+        };
+        self.touched.insert(dir);
+        Ok(output)
     }
 
     /// The schema of raw files.
@@ -350,18 +410,47 @@ impl Stage for RawSink {
                 }
             }
         }
-        let root = ctx.layout.raw();
-        let name = range_file::file_name(ctx.first, ctx.last, "parquet");
-        let mut outputs = Vec::with_capacity(parts.len());
+        // Every partition's rows join its held ones; a partition with enough gets its file,
+        // named as covering the ranges its rows came from (no other file of the folder lies
+        // inside that span: every row of it since `first` is in this file).
+        let mut outputs = Vec::new();
         for (part, rows) in parts {
-            let dir = root.join(part);
             let batch = self.build(&rows)?;
-            outputs.push(Output::Parquet {
-                path: dir.join(&name),
-                props: Box::new(file_properties(&batch, ctx.zstd_level)),
-                batch,
-            });
-            self.touched.insert(dir);
+            let mut held = match self.held.remove(&part) {
+                Some(held) => {
+                    self.held_rows -= held.rows;
+                    held
+                }
+                None => Held {
+                    first: ctx.first,
+                    batches: Vec::new(),
+                    rows: 0,
+                },
+            };
+            held.rows += batch.num_rows();
+            held.batches.push(batch);
+            if held.rows >= FILE_MIN_ROWS {
+                outputs.push(self.file(ctx.layout, &part, held, ctx.last, ctx.zstd_level)?);
+            } else {
+                self.held_rows += held.rows;
+                self.held.insert(part, held);
+            }
+        }
+        if self.held_rows > MAX_HELD_ROWS {
+            // The biggest first, down to half the limit: the few rows of old partitions wait
+            // for the commit, where more of them may have come.
+            let mut by_rows: Vec<(usize, String)> =
+                self.held.iter().map(|(p, h)| (h.rows, p.clone())).collect();
+            by_rows.sort_unstable_by(|a, b| b.cmp(a));
+            for (_, part) in by_rows {
+                if self.held_rows <= MAX_HELD_ROWS / 2 {
+                    break;
+                }
+                if let Some(held) = self.held.remove(&part) {
+                    self.held_rows -= held.rows;
+                    outputs.push(self.file(ctx.layout, &part, held, ctx.last, ctx.zstd_level)?);
+                }
+            }
         }
         Ok(outputs)
     }
