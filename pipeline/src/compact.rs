@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use parquet::file::properties::WriterProperties;
+
 use crate::error::PipelineError;
 use crate::range_file::{self, RangeFile};
 use crate::sink::parquet_file;
@@ -16,22 +18,22 @@ pub const MERGED_FILE_BYTES: u64 = 16 << 20;
 /// A merge takes in at most about this many bytes.
 pub const MERGE_INPUT_BYTES: u64 = 64 << 20;
 
-/// Merges the small committed Parquet range files of `dir` once there are `min_files` of them.
-/// Returns how many files were merged.
+/// Merges the small committed Parquet range files of `dir` once there are `min_files` of them,
+/// writing with `props`. Returns how many files were merged.
 pub fn compact_parquet(
     dir: &Path,
     committed: u64,
     min_files: usize,
-    level: i32,
+    props: &WriterProperties,
 ) -> Result<usize, PipelineError> {
-    compact_with(dir, committed, min_files, level, MERGED_FILE_BYTES)
+    compact_with(dir, committed, min_files, props, MERGED_FILE_BYTES)
 }
 
 fn compact_with(
     dir: &Path,
     committed: u64,
     min_files: usize,
-    level: i32,
+    props: &WriterProperties,
     merged_file_bytes: u64,
 ) -> Result<usize, PipelineError> {
     let mut files: Vec<(RangeFile, u64)> = Vec::new();
@@ -60,7 +62,7 @@ fn compact_with(
     let mut run_schema = None;
     for (file, bytes) in &files {
         if *bytes >= merged_file_bytes {
-            merged += merge(dir, &run, level)?;
+            merged += merge(dir, &run, props)?;
             run.clear();
             run_bytes = 0;
             run_schema = None;
@@ -68,7 +70,7 @@ fn compact_with(
         }
         let schema = parquet_file::schema_of(&file.path)?;
         if run_schema.as_ref() != Some(&schema) || run_bytes + bytes > MERGE_INPUT_BYTES {
-            merged += merge(dir, &run, level)?;
+            merged += merge(dir, &run, props)?;
             run.clear();
             run_bytes = 0;
             run_schema = Some(schema);
@@ -76,11 +78,11 @@ fn compact_with(
         run.push(file);
         run_bytes += bytes;
     }
-    merged += merge(dir, &run, level)?;
+    merged += merge(dir, &run, props)?;
     Ok(merged)
 }
 
-fn merge(dir: &Path, run: &[&RangeFile], level: i32) -> Result<usize, PipelineError> {
+fn merge(dir: &Path, run: &[&RangeFile], props: &WriterProperties) -> Result<usize, PipelineError> {
     if run.len() < 2 {
         return Ok(0);
     }
@@ -89,7 +91,7 @@ fn merge(dir: &Path, run: &[&RangeFile], level: i32) -> Result<usize, PipelineEr
     let last = run.iter().map(|f| f.last).max().unwrap_or(first);
     let path = dir.join(range_file::file_name(first, last, "parquet"));
     let sources: Vec<&Path> = run.iter().map(|f| f.path.as_path()).collect();
-    parquet_file::write_concatenated(&path, schema, &sources, level)?;
+    parquet_file::write_concatenated(&path, schema, &sources, props.clone())?;
     range_file::sync_dir(dir)?;
     for file in run.iter().filter(|f| f.path != path) {
         range_file::remove_file(&file.path)?;
@@ -124,7 +126,10 @@ mod tests {
             write_part(dir.path(), first, last, &schema);
         }
         // The last file is not committed yet and stays as it is.
-        assert_eq!(compact_parquet(dir.path(), 30, 2, 3).unwrap(), 3);
+        assert_eq!(
+            compact_parquet(dir.path(), 30, 2, &parquet_file::properties(3)).unwrap(),
+            3
+        );
         let files = range_file::list(dir.path()).unwrap();
         let ranges: Vec<_> = files.iter().map(|f| (f.first, f.last)).collect();
         assert_eq!(ranges, vec![(0, 29), (30, 39)]);
@@ -156,7 +161,10 @@ mod tests {
         assert!(big > small);
         // The big file counts as merged enough: the small ones on each side of it are not
         // merged across it (a file covering 0-50029 would make a restart delete it).
-        assert_eq!(compact_with(dir.path(), 60_000, 2, 3, big).unwrap(), 2);
+        assert_eq!(
+            compact_with(dir.path(), 60_000, 2, &parquet_file::properties(3), big).unwrap(),
+            2
+        );
         let ranges: Vec<_> = range_file::list(dir.path())
             .unwrap()
             .iter()

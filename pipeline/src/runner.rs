@@ -3,7 +3,7 @@
 //! processed; every so often it commits: one filesystem sync for the outputs
 //! of the ranges since the last commit, then the checkpoint.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,7 +24,8 @@ use crate::range_file;
 use crate::realtime::Realtime;
 use crate::registry::TypedColumns;
 use crate::sessionize::Sessionizer;
-use crate::sink::raw::RawSink;
+use crate::sink::parquet_file;
+use crate::sink::raw::{RawSink, merged_file_properties};
 use crate::stage::{Batch, CommitContext, Stage};
 use crate::watermark::Watermark;
 use crate::writer::Writer;
@@ -425,22 +426,27 @@ impl Runner {
         }
         self.commit()?;
         self.uncompacted = 0;
-        let mut dirs: Vec<PathBuf> = std::mem::take(&mut self.raw.touched).into_iter().collect();
-        dirs.extend([
+        let level = self.config.zstd_level;
+        let raw_dirs = std::mem::take(&mut self.raw.touched);
+        let table_dirs = [
             self.layout.sessions(),
             self.layout.realtime(),
             self.layout.identities(),
-        ]);
+        ];
         let committed = self.offset;
         let min = self.config.compact_min_files;
-        let level = self.config.zstd_level;
         let dedupe_dir = self.layout.dedupe();
         let cutoff_hour = self.dedupe.cutoff_hour();
         let pass = std::thread::Builder::new()
             .name("spoor-compact".into())
             .spawn(move || {
-                for dir in &dirs {
-                    compact::compact_parquet(dir, committed, min, level)?;
+                let raw_props = merged_file_properties(level);
+                for dir in &raw_dirs {
+                    compact::compact_parquet(dir, committed, min, &raw_props)?;
+                }
+                let table_props = parquet_file::properties(level);
+                for dir in &table_dirs {
+                    compact::compact_parquet(dir, committed, min, &table_props)?;
                 }
                 Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)
             })

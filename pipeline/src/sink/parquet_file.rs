@@ -45,13 +45,13 @@ pub fn write(
 }
 
 /// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
-/// to `path` atomically and durably (temp file, fsync, rename), holding one
+/// to `path` with `props`, atomically and durably (temp file, fsync, rename), holding one
 /// batch of input at a time. The caller fsyncs the folder.
 pub fn write_concatenated(
     path: &Path,
     schema: Arc<Schema>,
     sources: &[&Path],
-    level: i32,
+    props: WriterProperties,
 ) -> Result<(), PipelineError> {
     let readers = sources
         .iter()
@@ -61,17 +61,8 @@ pub fn write_concatenated(
         .into_iter()
         .flatten()
         .map(|b| b.map_err(PipelineError::from));
-    write_durably(path, schema, rows, level)
-}
-
-fn write_durably(
-    path: &Path,
-    schema: Arc<Schema>,
-    batches: impl IntoIterator<Item = Result<RecordBatch, PipelineError>>,
-    level: i32,
-) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    let file = write_file(&tmp, path, schema, batches, properties(level))?;
+    let file = write_file(&tmp, path, schema, rows, props)?;
     file.sync_all()
         .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))

@@ -12,7 +12,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::basic::Compression;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
 use parquet::schema::types::ColumnPath;
 use rustc_hash::FxHashMap;
 
@@ -305,6 +305,10 @@ pub fn raw_schema(columns: &TypedColumns) -> Arc<Schema> {
 /// Columns whose values are (nearly) unique per row: a dictionary only costs time there.
 const PLAIN_COLUMNS: &[&str] = &[
     "event_id",
+    "session_id",
+    "person_id",
+    "anonymous_id",
+    "user_id",
     "event_time",
     "client_timestamp",
     "sent_at",
@@ -321,13 +325,7 @@ const NO_STATISTICS_COLUMNS: &[&str] = &["properties", "context", "traits"];
 /// pages hold only definition levels, so a compressor would cost a context for nothing); no
 /// dictionary for per-row-unique columns; no statistics on JSON text.
 pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
-    let mut b = parquet_file::properties_builder(level);
-    for name in PLAIN_COLUMNS {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(*name), false);
-    }
-    for name in NO_STATISTICS_COLUMNS {
-        b = b.set_column_statistics_enabled(ColumnPath::from(*name), EnabledStatistics::None);
-    }
+    let mut b = raw_properties(level);
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         if column.null_count() == column.len() {
             let path = ColumnPath::from(field.name().as_str());
@@ -337,6 +335,23 @@ pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
         }
     }
     b.build()
+}
+
+/// Writer settings for a raw file merged from others: those of [`file_properties`] but for
+/// the all-null columns (which the inputs may not share).
+pub fn merged_file_properties(level: i32) -> WriterProperties {
+    raw_properties(level).build()
+}
+
+fn raw_properties(level: i32) -> WriterPropertiesBuilder {
+    let mut b = parquet_file::properties_builder(level);
+    for name in PLAIN_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+    }
+    for name in NO_STATISTICS_COLUMNS {
+        b = b.set_column_statistics_enabled(ColumnPath::from(*name), EnabledStatistics::None);
+    }
+    b
 }
 
 /// A Hive partition value: bytes outside `[A-Za-z0-9_.-]` percent-encoded; empty becomes `__empty`.
