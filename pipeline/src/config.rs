@@ -45,7 +45,7 @@ impl Default for PipelineConfig {
             allowed_lateness_secs: 60 * 60,
             dedupe_window_hours: 7 * 24,
             dedupe_max_entries: 50_000_000,
-            max_batch_records: 50_000,
+            max_batch_records: 40_000,
             poll_interval_ms: 1000,
             commit_interval_ms: 10_000,
             compact_min_files: 8,

@@ -403,7 +403,7 @@ impl Runner {
             max_event_time: (self.watermark.max_event_time != i64::MIN)
                 .then_some(self.watermark.max_event_time),
             dedupe: self.dedupe.cursor(),
-            sessions: self.sessions.live(),
+            sessions: self.sessions.live().into_iter().cloned().collect(),
             realtime: self.realtime.open_minutes().clone(),
             metrics: self.metrics.clone(),
         };

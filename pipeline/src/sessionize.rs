@@ -99,22 +99,24 @@ impl Session {
         self.event_count += 1;
         if t < self.start_time {
             self.start_time = t;
-            self.utm_source = event.utm_source.as_deref().map(str::to_string);
-            self.utm_medium = event.utm_medium.as_deref().map(str::to_string);
-            self.utm_campaign = event.utm_campaign.as_deref().map(str::to_string);
-            self.referrer = event.referrer.as_deref().map(str::to_string);
-            self.source = event.source.to_string();
-            self.first_event_id = event.event_id.to_string();
+            set(&mut self.utm_source, event.utm_source.as_deref());
+            set(&mut self.utm_medium, event.utm_medium.as_deref());
+            set(&mut self.utm_campaign, event.utm_campaign.as_deref());
+            set(&mut self.referrer, event.referrer.as_deref());
+            self.source.clear();
+            self.source.push_str(&event.source);
+            self.first_event_id.clear();
+            self.first_event_id.push_str(&event.event_id);
         }
         self.end_time = self.end_time.max(t);
         if let Some(page) = event.page.as_deref() {
             if t < self.entry_time {
                 self.entry_time = t;
-                self.entry_page = Some(page.to_string());
+                set(&mut self.entry_page, Some(page));
             }
             if t >= self.exit_time {
                 self.exit_time = t;
-                self.exit_page = Some(page.to_string());
+                set(&mut self.exit_page, Some(page));
             }
         }
     }
@@ -122,6 +124,17 @@ impl Session {
     /// The id as written to tables: 16 lowercase hex digits.
     pub fn id_text(&self) -> String {
         session_id_text(self.session_id)
+    }
+}
+
+/// Sets `slot` to `value`, reusing its allocation.
+fn set(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+        }
+        (_, v) => *slot = v.map(str::to_string),
     }
 }
 
@@ -157,9 +170,9 @@ impl Sessionizer {
         }
     }
 
-    /// The live sessions, for the checkpoint (ordered by person, then start).
-    pub fn live(&self) -> Vec<Session> {
-        let mut out: Vec<Session> = self.live.values().flatten().cloned().collect();
+    /// The live sessions (ordered by person, then start).
+    pub fn live(&self) -> Vec<&Session> {
+        let mut out: Vec<&Session> = self.live.values().flatten().collect();
         out.sort_by(|a, b| {
             (&a.person_id, a.start_time, a.session_id).cmp(&(
                 &b.person_id,
@@ -198,11 +211,11 @@ impl Sessionizer {
         let t = event.event_time;
         let gap = self.timeout_ms;
         let person = event.person_id.as_ref();
-        if !self.live.contains_key(person) {
-            self.live.insert(person.to_string(), Vec::new());
-        }
         let Some(list) = self.live.get_mut(person) else {
-            return 0;
+            let session = Session::open(person, event);
+            let id = session.session_id;
+            self.live.insert(person.to_string(), vec![session]);
+            return id;
         };
         if let Some(s) = list
             .iter_mut()
@@ -210,7 +223,9 @@ impl Sessionizer {
         {
             s.add(event);
             let id = s.session_id;
-            list.sort_by_key(|s| (s.start_time, s.session_id));
+            if list.len() > 1 {
+                list.sort_by_key(|s| (s.start_time, s.session_id));
+            }
             return id;
         }
         let session = Session::open(person, event);
@@ -259,7 +274,7 @@ impl Stage for Sessionizer {
         self.close_behind(ctx.watermark);
         let closed = std::mem::take(&mut self.closed);
         ctx.table_file(ctx.layout.sessions(), closed.is_empty(), || {
-            to_batch(&closed)
+            to_batch(&closed.iter().collect::<Vec<_>>())
         })
     }
 
@@ -290,7 +305,7 @@ pub fn schema() -> Arc<Schema> {
     ]))
 }
 
-fn to_batch(sessions: &[Session]) -> Result<RecordBatch, PipelineError> {
+fn to_batch(sessions: &[&Session]) -> Result<RecordBatch, PipelineError> {
     let text = |f: &dyn Fn(&Session) -> Option<&str>| -> ArrayRef {
         let mut b = StringBuilder::new();
         for s in sessions {
@@ -312,7 +327,7 @@ fn to_batch(sessions: &[Session]) -> Result<RecordBatch, PipelineError> {
         }
         Arc::new(b.finish())
     };
-    let ids: Vec<String> = sessions.iter().map(Session::id_text).collect();
+    let ids: Vec<String> = sessions.iter().map(|s| s.id_text()).collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(arrow::array::StringArray::from_iter_values(&ids)),
         text(&|s| Some(&s.person_id)),

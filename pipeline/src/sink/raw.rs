@@ -32,7 +32,7 @@ use crate::writer::Output;
 const FILE_MIN_ROWS: usize = 512;
 
 /// Held rows, over all partitions, beyond which a range writes the biggest partitions' rows.
-const MAX_HELD_ROWS: usize = 50_000;
+const MAX_HELD_ROWS: usize = 25_000;
 
 /// The raw Parquet sink.
 pub struct RawSink {
@@ -313,8 +313,6 @@ const PLAIN_COLUMNS: &[&str] = &[
     "client_timestamp",
     "sent_at",
     "received_at",
-    "properties",
-    "context",
     "log_offset",
 ];
 
