@@ -10,7 +10,9 @@
 //! n²/2⁶⁵ (n = events in the window): 3·10⁻⁶ for ten million.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::{Hash, Hasher};
+use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -175,22 +177,28 @@ impl Dedupe {
         if files.len() < min_files.max(2) {
             return Ok(());
         }
-        let mut bytes = Vec::new();
-        for file in &files {
-            let data =
-                std::fs::read(&file.path).map_err(|e| PipelineError::io("read", &file.path, e))?;
-            for chunk in data.chunks_exact(ENTRY_BYTES) {
-                if decode(chunk).1 >= cutoff_hour {
-                    bytes.extend_from_slice(chunk);
-                }
-            }
-        }
         let (first, last) = (
             files[0].first,
             files.iter().map(|f| f.last).max().unwrap_or(0),
         );
         let path = dir.join(range_file::file_name(first, last, "bin"));
-        range_file::write_atomic(&path, &bytes)?;
+        // Streamed entry by entry: the merged file holds the whole window (12 bytes per event).
+        range_file::write_atomic_with(&path, |out| {
+            let mut out = BufWriter::with_capacity(1 << 20, out);
+            let mut entry = [0u8; ENTRY_BYTES];
+            for file in &files {
+                let mut input = BufReader::with_capacity(1 << 20, File::open(&file.path)?);
+                loop {
+                    match input.read_exact(&mut entry) {
+                        Ok(()) if decode(&entry).1 >= cutoff_hour => out.write_all(&entry)?,
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::UnexpectedEof => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            out.flush()
+        })?;
         range_file::sync_dir(dir)?;
         for file in files.iter().filter(|f| f.path != path) {
             range_file::remove_file(&file.path)?;
@@ -261,5 +269,36 @@ mod tests {
             assert!(!small.check("web", &i.to_string(), hour));
         }
         assert!(small.len() <= 3);
+    }
+
+    #[test]
+    fn compaction_keeps_the_window_in_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry =
+            |fp: u64, hour: u32| [fp.to_le_bytes().as_slice(), &hour.to_le_bytes()].concat();
+        for (first, entries) in [(0u64, [(1u64, 5u32), (2, 9)]), (10, [(3, 6), (4, 10)])] {
+            let bytes = entries
+                .iter()
+                .flat_map(|&(fp, h)| entry(fp, h))
+                .collect::<Vec<_>>();
+            let path = dir
+                .path()
+                .join(range_file::file_name(first, first + 9, "bin"));
+            range_file::write_atomic(&path, &bytes).unwrap();
+        }
+        Dedupe::compact(dir.path(), 20, 2, 6).unwrap();
+        let files = range_file::list(dir.path()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!((files[0].first, files[0].last), (0, 19));
+        let mut d = Dedupe::new(1000, 1000, DedupeCursor::default());
+        d.load(dir.path(), 20).unwrap();
+        let fp = |k: &Key| u64::from(k.0[0]) | (u64::from(k.0[1]) << 32);
+        let mut kept: Vec<(u64, u32)> = d.seen.iter().map(|(k, h)| (fp(k), *h)).collect();
+        kept.sort_unstable();
+        assert_eq!(
+            kept,
+            vec![(2, 9), (3, 6), (4, 10)],
+            "hour 5 is before the cutoff"
+        );
     }
 }

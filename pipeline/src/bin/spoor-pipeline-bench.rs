@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! spoor-pipeline-bench [--records N] [--people N] [--days D] [--threads N] [--dir D] [--python PATH]
-//! spoor-pipeline-bench consume --dir D [--threads N]   # one pipeline run; prints JSON
+//! spoor-pipeline-bench consume --dir D [--threads N] [--range-records N]   # one pipeline run; prints JSON
 //! spoor-pipeline-bench gen --dir D --records N [--days D] # only write a log
 //! ```
 //!
@@ -29,6 +29,7 @@ struct Args {
     people: u64,
     days: f64,
     threads: usize,
+    range_records: Option<usize>,
     dir: Option<PathBuf>,
     python: Option<PathBuf>,
 }
@@ -40,6 +41,7 @@ fn parse_args() -> Result<Args, String> {
         people: 200_000,
         days: 7.0,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        range_records: None,
         dir: None,
         python: None,
     };
@@ -55,6 +57,13 @@ fn parse_args() -> Result<Args, String> {
             "--days" => args.days = value()?.parse().map_err(|e| format!("--days: {e}"))?,
             "--threads" => {
                 args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
+            }
+            "--range-records" => {
+                args.range_records = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--range-records: {e}"))?,
+                )
             }
             "--dir" => args.dir = Some(PathBuf::from(value()?)),
             "--python" => args.python = Some(PathBuf::from(value()?)),
@@ -74,6 +83,7 @@ fn main() {
         "consume" => consume(
             args.dir.as_deref().ok_or("consume needs --dir")?,
             args.threads,
+            args.range_records,
         ),
         _ => run_all(&args),
     });
@@ -132,10 +142,12 @@ fn peak_kib() -> u64 {
 }
 
 /// One pipeline run over `dir/log`; prints a JSON line.
-fn consume(dir: &Path, threads: usize) -> Result<(), String> {
+fn consume(dir: &Path, threads: usize, range_records: Option<usize>) -> Result<(), String> {
+    let defaults = PipelineConfig::default();
     let config = PipelineConfig {
         threads,
-        ..PipelineConfig::default()
+        max_batch_records: range_records.unwrap_or(defaults.max_batch_records),
+        ..defaults
     };
     let start = Instant::now();
     let mut runner = Runner::open(dir, config).map_err(|e| e.to_string())?;
