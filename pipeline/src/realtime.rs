@@ -176,9 +176,10 @@ impl Stage for Realtime {
         })
     }
 
-    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<(), PipelineError> {
+    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<Vec<Output>, PipelineError> {
         let open = to_batch(&self.open_rows())?;
-        Output::parquet(layout.realtime().join(OPEN_FILE), open, zstd_level).write()
+        let path = layout.realtime().join(OPEN_FILE);
+        Ok(vec![Output::parquet(path, open, zstd_level)])
     }
 }
 

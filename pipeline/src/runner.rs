@@ -374,15 +374,15 @@ impl Runner {
         }
         let started = Instant::now();
         let level = self.config.zstd_level;
-        let held = self
-            .raw
-            .release_held(&self.layout, self.offset.saturating_sub(1), level)?;
-        self.writer.submit(held)?;
-        self.writer.finish()?;
+        let mut outputs =
+            self.raw
+                .release_held(&self.layout, self.offset.saturating_sub(1), level)?;
         let stages: [&mut dyn Stage; 2] = [&mut self.sessions, &mut self.realtime];
         for stage in stages {
-            stage.persist(&self.layout, level)?;
+            outputs.extend(stage.persist(&self.layout, level)?);
         }
+        self.writer.submit(outputs)?;
+        self.writer.finish()?;
         range_file::sync_filesystem(&[
             self.layout.state(),
             self.layout.raw(),

@@ -278,9 +278,10 @@ impl Stage for Sessionizer {
         })
     }
 
-    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<(), PipelineError> {
+    fn persist(&mut self, layout: &Layout, zstd_level: i32) -> Result<Vec<Output>, PipelineError> {
         let open = to_batch(&self.live())?;
-        Output::parquet(layout.sessions().join(OPEN_FILE), open, zstd_level).write()
+        let path = layout.sessions().join(OPEN_FILE);
+        Ok(vec![Output::parquet(path, open, zstd_level)])
     }
 }
 

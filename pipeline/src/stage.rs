@@ -72,9 +72,14 @@ pub trait Stage {
         ctx: &CommitContext<'_>,
     ) -> Result<Vec<Output>, PipelineError>;
 
-    /// Writes what readers see of the stage's live state (open sessions, open minutes) into
-    /// `layout`; called before each checkpoint, which makes it durable with the range outputs.
-    fn persist(&mut self, _layout: &Layout, _zstd_level: i32) -> Result<(), PipelineError> {
-        Ok(())
+    /// The files of what readers see of the stage's live state (open sessions, open minutes)
+    /// in `layout`; written at each commit, whose sync makes them durable with the range
+    /// outputs before the checkpoint.
+    fn persist(
+        &mut self,
+        _layout: &Layout,
+        _zstd_level: i32,
+    ) -> Result<Vec<Output>, PipelineError> {
+        Ok(Vec::new())
     }
 }

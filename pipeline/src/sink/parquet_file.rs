@@ -10,6 +10,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::PipelineError;
 use crate::range_file::temp_path;
@@ -19,7 +20,27 @@ pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC")))
 }
 
-/// Writer settings: zstd at `level`, dictionary encoding, statistics.
+/// Columns of the pipeline's files whose values are (nearly) unique per row: a dictionary only
+/// costs time there (it fills up and falls back to plain pages).
+const UNIQUE_COLUMNS: &[&str] = &[
+    "event_id",
+    "first_event_id",
+    "session_id",
+    "person_id",
+    "anonymous_id",
+    "user_id",
+    "event_time",
+    "start_time",
+    "end_time",
+    "duration_ms",
+    "client_timestamp",
+    "sent_at",
+    "received_at",
+    "log_offset",
+];
+
+/// Writer settings: zstd at `level`, dictionary encoding but for [`UNIQUE_COLUMNS`],
+/// statistics.
 pub fn properties(level: i32) -> WriterProperties {
     properties_builder(level).build()
 }
@@ -27,9 +48,13 @@ pub fn properties(level: i32) -> WriterProperties {
 /// The builder of [`properties`], for per-column changes.
 pub fn properties_builder(level: i32) -> WriterPropertiesBuilder {
     let zstd = ZstdLevel::try_new(level).unwrap_or_default();
-    WriterProperties::builder()
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
-        .set_max_row_group_row_count(Some(128 * 1024))
+        .set_max_row_group_row_count(Some(128 * 1024));
+    for name in UNIQUE_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*name), false);
+    }
+    b
 }
 
 /// Writes `batch` to `path` through a temp file and a rename, without syncing: a range

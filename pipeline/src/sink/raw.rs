@@ -302,26 +302,13 @@ pub fn raw_schema(columns: &TypedColumns) -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
-/// Columns whose values are (nearly) unique per row: a dictionary only costs time there.
-const PLAIN_COLUMNS: &[&str] = &[
-    "event_id",
-    "session_id",
-    "person_id",
-    "anonymous_id",
-    "user_id",
-    "event_time",
-    "client_timestamp",
-    "sent_at",
-    "received_at",
-    "log_offset",
-];
-
 /// JSON text columns: min/max statistics of them help no reader.
 const NO_STATISTICS_COLUMNS: &[&str] = &["properties", "context", "traits"];
 
 /// Writer settings for one raw file: zstd, except for columns that are null in every row (their
 /// pages hold only definition levels, so a compressor would cost a context for nothing); no
-/// dictionary for per-row-unique columns; no statistics on JSON text.
+/// dictionary for per-row-unique columns ([`parquet_file::properties_builder`]); no statistics on
+/// JSON text.
 pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
     let mut b = raw_properties(level);
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -343,9 +330,6 @@ pub fn merged_file_properties(level: i32) -> WriterProperties {
 
 fn raw_properties(level: i32) -> WriterPropertiesBuilder {
     let mut b = parquet_file::properties_builder(level);
-    for name in PLAIN_COLUMNS {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(*name), false);
-    }
     for name in NO_STATISTICS_COLUMNS {
         b = b.set_column_statistics_enabled(ColumnPath::from(*name), EnabledStatistics::None);
     }
