@@ -46,9 +46,10 @@ pub struct Progress {
 /// checkpointed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct PhaseSeconds {
-    /// Reading records from the log.
+    /// Reading records from the log (a drain's first range and steps: the read-ahead thread
+    /// reads the others).
     pub read: f64,
-    /// Parsing them (on the configured threads).
+    /// Parsing them (on the configured threads), or waiting for the read-ahead thread.
     pub parse: f64,
     /// The stages' work on each event.
     pub stages: f64,
@@ -68,7 +69,8 @@ pub struct Runner {
     config: PipelineConfig,
     /// Shared with the thread that parses the next range.
     columns: Arc<TypedColumns>,
-    reader: LogReader,
+    /// Taken by the read-ahead thread while it reads (see [`Runner::drain`]).
+    source: Option<Source>,
     offset: u64,
     emit_from: u64,
     metrics: Metrics,
@@ -78,7 +80,6 @@ pub struct Runner {
     sessions: Sessionizer,
     realtime: Realtime,
     raw: RawSink,
-    bytes_read: u64,
     /// Ranges were written since the last commit.
     uncommitted: bool,
     /// Ranges written since the last compaction pass.
@@ -132,14 +133,16 @@ impl Runner {
             layout,
             config,
             columns: Arc::new(columns),
-            reader,
+            source: Some(Source {
+                reader,
+                bytes_read: 0,
+            }),
             offset: cp.offset,
             emit_from: cp.emit_from,
             metrics: cp.metrics,
             dedupe,
             identity,
             watermark,
-            bytes_read: 0,
             uncommitted: false,
             uncompacted: 0,
             last_commit: Instant::now(),
@@ -154,13 +157,13 @@ impl Runner {
 
     /// The reader opens at the checkpoint's offset; if the log holds fewer records it sits at its end.
     fn skip_to_log_position(&mut self) -> Result<(), PipelineError> {
-        if self.reader.next_offset() < self.offset {
+        let next = self.source()?.reader.next_offset();
+        if next < self.offset {
             return Err(PipelineError::state(
                 &self.layout.checkpoint(),
                 format!(
                     "committed offset {} is past the end of the log ({} records): was the log replaced?",
-                    self.offset,
-                    self.reader.next_offset()
+                    self.offset, next
                 ),
             ));
         }
@@ -181,13 +184,27 @@ impl Runner {
     pub fn progress(&self) -> Progress {
         Progress {
             offset: self.offset,
-            bytes_read: self.bytes_read,
+            bytes_read: self.source.as_ref().map_or(0, |s| s.bytes_read),
         }
     }
 
     /// Where this runner's time went so far.
     pub fn phase_seconds(&self) -> PhaseSeconds {
         self.phases
+    }
+
+    /// Reads the next range on this thread.
+    fn read_here(&mut self, records: &mut Vec<(u64, Vec<u8>)>) -> Result<(), PipelineError> {
+        let started = Instant::now();
+        let (max, emit_from) = (self.config.max_batch_records, self.emit_from);
+        self.source()?.read_range(records, max, emit_from)?;
+        self.phases.read += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// The log reader (absent only if a read-ahead thread panicked with it).
+    fn source(&mut self) -> Result<&mut Source, PipelineError> {
+        self.source.as_mut().ok_or(PipelineError::Panicked)
     }
 
     /// Bytes the dedupe index holds in memory (approximate).
@@ -200,7 +217,7 @@ impl Runner {
     /// (0 when the log has nothing new).
     pub fn step(&mut self) -> Result<usize, PipelineError> {
         let mut records = Vec::new();
-        self.read_range(&mut records)?;
+        self.read_here(&mut records)?;
         let started = Instant::now();
         let Some(range) = Range::parse(&records, &self.columns, self.config.thread_count()) else {
             return Ok(0);
@@ -220,7 +237,7 @@ impl Runner {
         // Two buffers in turn: the range being processed borrows one, the next is read into
         // the other.
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        self.read_range(&mut a)?;
+        self.read_here(&mut a)?;
         let started = Instant::now();
         let mut current = Range::parse(&a, &self.columns, self.config.thread_count());
         self.phases.parse += started.elapsed().as_secs_f64();
@@ -246,46 +263,31 @@ impl Runner {
         next.clear();
         let progress_after = Progress {
             offset: range.last + 1,
-            bytes_read: self.bytes_read,
+            bytes_read: self.progress().bytes_read,
         };
-        if keep_going(progress_after) {
-            self.read_range(next)?;
+        if !keep_going(progress_after) {
+            self.process(range)?;
+            return Ok(None);
         }
-        let next: &'n [(u64, Vec<u8>)] = next;
+        let mut source = self.source.take().ok_or(PipelineError::Panicked)?;
+        let (max, emit_from) = (self.config.max_batch_records, self.emit_from);
         let columns = Arc::clone(&self.columns);
         let threads = self.config.thread_count().saturating_sub(1).max(1);
         std::thread::scope(|scope| {
-            let parsing = scope.spawn(move || Range::parse(next, &columns, threads));
+            let reading = scope.spawn(move || {
+                let read = source.read_range(next, max, emit_from);
+                let next: &'n [(u64, Vec<u8>)] = next;
+                (source, read.map(|()| Range::parse(next, &columns, threads)))
+            });
             let processed = self.process(range);
             let started = Instant::now();
-            let parsed = parsing.join().map_err(|_| PipelineError::Panicked);
+            let joined = reading.join();
             self.phases.parse += started.elapsed().as_secs_f64();
+            let (source, parsed) = joined.map_err(|_| PipelineError::Panicked)?;
+            self.source = Some(source);
             processed?;
             parsed
         })
-    }
-
-    /// Reads the next range of up to `max_batch_records` records into `records` (cleared
-    /// first; left empty when the log has nothing new).
-    fn read_range(&mut self, records: &mut Vec<(u64, Vec<u8>)>) -> Result<(), PipelineError> {
-        records.clear();
-        let mut max = self.config.max_batch_records.max(1) as u64;
-        let from = self.reader.next_offset();
-        if from < self.emit_from {
-            max = max.min(self.emit_from - from);
-        }
-        let started = Instant::now();
-        while (records.len() as u64) < max {
-            match self.reader.next_record()? {
-                Some(r) => {
-                    self.bytes_read += 8 + r.1.len() as u64;
-                    records.push(r);
-                }
-                None => break,
-            }
-        }
-        self.phases.read += started.elapsed().as_secs_f64();
-        Ok(())
     }
 
     fn process(&mut self, range: Range<'_>) -> Result<(), PipelineError> {
@@ -501,6 +503,42 @@ impl Drop for Runner {
     /// A compaction pass is not left running past its runner (a new one may open the folder).
     fn drop(&mut self) {
         let _ = self.finish_compaction();
+    }
+}
+
+/// The log reader and what it has read.
+struct Source {
+    reader: LogReader,
+    /// Log bytes read (record headers included).
+    bytes_read: u64,
+}
+
+impl Source {
+    /// Reads the next range of up to `max` records into `records` (cleared first; left empty
+    /// when the log has nothing new). A range ends at `emit_from` if it would pass it, so
+    /// that a replay's first written range starts there.
+    fn read_range(
+        &mut self,
+        records: &mut Vec<(u64, Vec<u8>)>,
+        max: usize,
+        emit_from: u64,
+    ) -> Result<(), PipelineError> {
+        records.clear();
+        let mut max = max.max(1) as u64;
+        let from = self.reader.next_offset();
+        if from < emit_from {
+            max = max.min(emit_from - from);
+        }
+        while (records.len() as u64) < max {
+            match self.reader.next_record()? {
+                Some(r) => {
+                    self.bytes_read += 8 + r.1.len() as u64;
+                    records.push(r);
+                }
+                None => break,
+            }
+        }
+        Ok(())
     }
 }
 
