@@ -143,7 +143,7 @@ impl Stage for Identity {
         ctx: &CommitContext<'_>,
     ) -> Result<Vec<Output>, PipelineError> {
         let fresh = std::mem::take(&mut self.fresh);
-        ctx.table_file(ctx.layout.identities(), fresh.is_empty(), || {
+        ctx.table_file(ctx.layout.identities(), fresh.is_empty(), move || {
             to_batch(&fresh)
         })
     }

@@ -171,7 +171,7 @@ impl Stage for Realtime {
             Self::rows(*minute, m, &mut self.closed);
         }
         let closed = std::mem::take(&mut self.closed);
-        ctx.table_file(ctx.layout.realtime(), closed.is_empty(), || {
+        ctx.table_file(ctx.layout.realtime(), closed.is_empty(), move || {
             to_batch(&closed)
         })
     }

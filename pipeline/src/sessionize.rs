@@ -273,7 +273,7 @@ impl Stage for Sessionizer {
     ) -> Result<Vec<Output>, PipelineError> {
         self.close_behind(ctx.watermark);
         let closed = std::mem::take(&mut self.closed);
-        ctx.table_file(ctx.layout.sessions(), closed.is_empty(), || {
+        ctx.table_file(ctx.layout.sessions(), closed.is_empty(), move || {
             to_batch(&closed.iter().collect::<Vec<_>>())
         })
     }

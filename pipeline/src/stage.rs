@@ -39,19 +39,24 @@ pub struct CommitContext<'l> {
 }
 
 impl CommitContext<'_> {
-    /// The range's Parquet file in the table folder `dir`, built by `batch` — none when the
-    /// stage has no rows for the range or the range is not written.
+    /// The range's Parquet file in the table folder `dir`, its rows built by `batch` on the
+    /// writer's thread — none when the stage has no rows for the range or the range is not
+    /// written.
     pub fn table_file(
         &self,
         dir: PathBuf,
         no_rows: bool,
-        batch: impl FnOnce() -> Result<RecordBatch, PipelineError>,
+        batch: impl FnOnce() -> Result<RecordBatch, PipelineError> + Send + 'static,
     ) -> Result<Vec<Output>, PipelineError> {
         if !self.write || no_rows {
             return Ok(Vec::new());
         }
         let path = dir.join(range_file::file_name(self.first, self.last, "parquet"));
-        Ok(vec![Output::parquet(path, batch()?, self.zstd_level)])
+        Ok(vec![Output::Built {
+            path,
+            build: Box::new(batch),
+            zstd_level: self.zstd_level,
+        }])
     }
 }
 

@@ -30,6 +30,16 @@ pub enum Output {
         /// Writer settings (boxed: they are large).
         props: Box<WriterProperties>,
     },
+    /// A Parquet file whose batch is built on the writer's thread, written with the usual
+    /// settings.
+    Built {
+        /// Where it goes (its folder is created).
+        path: PathBuf,
+        /// Builds the rows.
+        build: Box<dyn FnOnce() -> Result<RecordBatch, PipelineError> + Send>,
+        /// Zstd level.
+        zstd_level: i32,
+    },
     /// A file of bytes.
     Bytes {
         /// Where it goes (its folder is created).
@@ -51,7 +61,9 @@ impl Output {
 
     fn path(&self) -> &PathBuf {
         match self {
-            Output::Parquet { path, .. } | Output::Bytes { path, .. } => path,
+            Output::Parquet { path, .. }
+            | Output::Built { path, .. }
+            | Output::Bytes { path, .. } => path,
         }
     }
 
@@ -62,6 +74,11 @@ impl Output {
         }
         match self {
             Output::Parquet { path, batch, props } => parquet_file::write(&path, batch, *props),
+            Output::Built {
+                path,
+                build,
+                zstd_level,
+            } => parquet_file::write(&path, build()?, parquet_file::properties(zstd_level)),
             Output::Bytes { path, bytes } => range_file::write_unsynced(&path, &bytes),
         }
     }
