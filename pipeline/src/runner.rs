@@ -193,13 +193,19 @@ impl Runner {
         self.phases
     }
 
-    /// Reads the next range on this thread.
-    fn read_here(&mut self, records: &mut Vec<(u64, Vec<u8>)>) -> Result<(), PipelineError> {
+    /// Reads the next range into `records` and parses it, on this thread.
+    fn read_here<'r>(
+        &mut self,
+        records: &'r mut Vec<(u64, Vec<u8>)>,
+    ) -> Result<Option<Range<'r>>, PipelineError> {
         let started = Instant::now();
         let (max, emit_from) = (self.config.max_batch_records, self.emit_from);
         self.source()?.read_range(records, max, emit_from)?;
         self.phases.read += started.elapsed().as_secs_f64();
-        Ok(())
+        let started = Instant::now();
+        let range = Range::parse(records, &self.columns, self.config.thread_count());
+        self.phases.parse += started.elapsed().as_secs_f64();
+        Ok(range)
     }
 
     /// The log reader (absent only if a read-ahead thread panicked with it).
@@ -217,19 +223,18 @@ impl Runner {
     /// (0 when the log has nothing new).
     pub fn step(&mut self) -> Result<usize, PipelineError> {
         let mut records = Vec::new();
-        self.read_here(&mut records)?;
-        let started = Instant::now();
-        let Some(range) = Range::parse(&records, &self.columns, self.config.thread_count()) else {
+        let Some(range) = self.read_here(&mut records)? else {
             return Ok(0);
         };
-        self.phases.parse += started.elapsed().as_secs_f64();
+        let consumed = range.records;
         self.process(range)?;
-        Ok(records.len())
+        Ok(consumed)
     }
 
-    /// Processes ranges until the log has nothing new or `keep_going` (asked after each range)
-    /// says stop; returns how many records it consumed. While one range goes through the
-    /// stages, the next is read and parsed on another thread.
+    /// Processes ranges until the log has nothing new or `keep_going` says stop; returns how
+    /// many records it consumed. While one range goes through the stages, the next is read and
+    /// parsed on another thread. `keep_going` is asked as each range starts, with where the run
+    /// will be after it; a stop still finishes that range.
     pub fn drain(
         &mut self,
         mut keep_going: impl FnMut(Progress) -> bool,
@@ -237,10 +242,7 @@ impl Runner {
         // Two buffers in turn: the range being processed borrows one, the next is read into
         // the other.
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        self.read_here(&mut a)?;
-        let started = Instant::now();
-        let mut current = Range::parse(&a, &self.columns, self.config.thread_count());
-        self.phases.parse += started.elapsed().as_secs_f64();
+        let mut current = self.read_here(&mut a)?;
         let mut consumed = 0;
         while let Some(range) = current {
             consumed += range.records as u64;
@@ -253,7 +255,8 @@ impl Runner {
     }
 
     /// Processes `range` while the next range is read into `next` and parsed on another
-    /// thread (unless `keep_going` says stop); returns the next range.
+    /// thread (unless `keep_going`, asked with the position after `range`, says stop); returns
+    /// the next range.
     fn process_reading_ahead<'n>(
         &mut self,
         range: Range<'_>,
@@ -469,7 +472,7 @@ impl Runner {
     }
 
     /// Processes everything the log holds now, then commits and compacts; `progress` is called
-    /// after each range.
+    /// as each range starts, with the position after it.
     pub fn run_to_end(&mut self, mut progress: impl FnMut(Progress)) -> Result<(), PipelineError> {
         self.drain(|p| {
             progress(p);

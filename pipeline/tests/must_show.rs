@@ -248,14 +248,7 @@ fn a_replay_reproduces_the_outputs() {
     let dir = tempfile::tempdir().unwrap();
     append(dir.path(), &events);
     // A commit after every range, and no compaction: files end at range ends.
-    let every_range = spoor_pipeline::PipelineConfig {
-        compact_min_files: 1000,
-        commit_interval_ms: 0,
-        ..config(150)
-    };
-    let mut runner = spoor_pipeline::Runner::open(dir.path(), every_range).unwrap();
-    runner.run_to_end(|_| {}).unwrap();
-    drop(runner);
+    run_with(dir.path(), uncompacted(150, 0));
     let expected = outputs(dir.path());
 
     // From the middle: ranges were 150 records long, so it rewrites from 600.

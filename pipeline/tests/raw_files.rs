@@ -43,14 +43,7 @@ fn few_rows_per_range_make_one_file_covering_the_ranges() {
 fn each_commit_writes_the_rows_held_so_far() {
     let dir = tempfile::tempdir().unwrap();
     append(dir.path(), &one_partition());
-    let every_range = spoor_pipeline::PipelineConfig {
-        commit_interval_ms: 0,
-        compact_min_files: 1000,
-        ..config(10)
-    };
-    let mut runner = spoor_pipeline::Runner::open(dir.path(), every_range).unwrap();
-    runner.run_to_end(|_| {}).unwrap();
-    drop(runner);
+    run_with(dir.path(), uncompacted(10, 0));
     let want: Vec<_> = (0..10).map(|r| (r * 10, r * 10 + 9, 10)).collect();
     assert_eq!(raw_files(dir.path()), want);
     // Killed after four uncommitted ranges: a restart writes their rows once.
@@ -64,13 +57,7 @@ fn each_commit_writes_the_rows_held_so_far() {
     }
     drop(runner);
     assert_eq!(raw_files(dir.path()).len(), 10);
-    let no_compaction = spoor_pipeline::PipelineConfig {
-        compact_min_files: 1000,
-        ..config(10)
-    };
-    let mut runner = spoor_pipeline::Runner::open(dir.path(), no_compaction).unwrap();
-    runner.run_to_end(|_| {}).unwrap();
-    drop(runner);
+    run_with(dir.path(), uncompacted(10, 10_000));
     let files = raw_files(dir.path());
     assert_eq!(files.last(), Some(&(100, 139, 40)));
     assert_eq!(files.iter().map(|f| f.2).sum::<usize>(), 140);

@@ -40,7 +40,6 @@ pub struct RawSink {
     schema: Arc<Schema>,
     /// Rows of partitions not written yet (fewer than [`FILE_MIN_ROWS`]), by partition path.
     held: BTreeMap<String, Held>,
-    held_rows: usize,
     /// Partition folders written since the last compaction.
     pub touched: BTreeSet<PathBuf>,
 }
@@ -60,7 +59,6 @@ impl RawSink {
             columns,
             schema,
             held: BTreeMap::new(),
-            held_rows: 0,
             touched: BTreeSet::new(),
         }
     }
@@ -74,9 +72,8 @@ impl RawSink {
         last: u64,
         zstd_level: i32,
     ) -> Result<Vec<Output>, PipelineError> {
-        let held = std::mem::take(&mut self.held);
-        self.held_rows = 0;
-        held.into_iter()
+        std::mem::take(&mut self.held)
+            .into_iter()
             .map(|(part, h)| self.file(layout, &part, h, last, zstd_level))
             .collect()
     }
@@ -413,38 +410,32 @@ impl Stage for RawSink {
         let mut outputs = Vec::new();
         for (part, rows) in parts {
             let batch = self.build(&rows)?;
-            let mut held = match self.held.remove(&part) {
-                Some(held) => {
-                    self.held_rows -= held.rows;
-                    held
-                }
-                None => Held {
-                    first: ctx.first,
-                    batches: Vec::new(),
-                    rows: 0,
-                },
-            };
+            let mut held = self.held.remove(&part).unwrap_or(Held {
+                first: ctx.first,
+                batches: Vec::new(),
+                rows: 0,
+            });
             held.rows += batch.num_rows();
             held.batches.push(batch);
             if held.rows >= FILE_MIN_ROWS {
                 outputs.push(self.file(ctx.layout, &part, held, ctx.last, ctx.zstd_level)?);
             } else {
-                self.held_rows += held.rows;
                 self.held.insert(part, held);
             }
         }
-        if self.held_rows > MAX_HELD_ROWS {
+        let mut held_rows: usize = self.held.values().map(|h| h.rows).sum();
+        if held_rows > MAX_HELD_ROWS {
             // The biggest first, down to half the limit: the few rows of old partitions wait
             // for the commit, where more of them may have come.
             let mut by_rows: Vec<(usize, String)> =
                 self.held.iter().map(|(p, h)| (h.rows, p.clone())).collect();
             by_rows.sort_unstable_by(|a, b| b.cmp(a));
-            for (_, part) in by_rows {
-                if self.held_rows <= MAX_HELD_ROWS / 2 {
+            for (rows, part) in by_rows {
+                if held_rows <= MAX_HELD_ROWS / 2 {
                     break;
                 }
                 if let Some(held) = self.held.remove(&part) {
-                    self.held_rows -= held.rows;
+                    held_rows -= rows;
                     outputs.push(self.file(ctx.layout, &part, held, ctx.last, ctx.zstd_level)?);
                 }
             }

@@ -81,9 +81,24 @@ pub fn config(batch: usize) -> PipelineConfig {
     }
 }
 
+/// [`config`] without compaction, committing at most every `commit_interval_ms` (0: after
+/// every range), so that output files end where ranges and commits do.
+pub fn uncompacted(batch: usize, commit_interval_ms: u64) -> PipelineConfig {
+    PipelineConfig {
+        compact_min_files: 1000,
+        commit_interval_ms,
+        ..config(batch)
+    }
+}
+
 /// Processes what the log holds.
 pub fn run(data_dir: &Path, batch: usize) -> spoor_pipeline::metrics::Metrics {
-    let mut runner = spoor_pipeline::Runner::open(data_dir, config(batch)).unwrap();
+    run_with(data_dir, config(batch))
+}
+
+/// Processes what the log holds with `config`.
+pub fn run_with(data_dir: &Path, config: PipelineConfig) -> spoor_pipeline::metrics::Metrics {
+    let mut runner = spoor_pipeline::Runner::open(data_dir, config).unwrap();
     runner.run_to_end(|_| {}).unwrap();
     runner.metrics().clone()
 }
