@@ -24,6 +24,10 @@ pub struct SynthOptions {
     pub duplicate_rate: f64,
     /// Share of records that arrive 5 to 120 minutes after their event time.
     pub late_rate: f64,
+    /// Mean events of one visit: a person's events come in visits of about this many, about
+    /// a minute apart. 1 makes every event a random person's (nearly every event its own
+    /// session).
+    pub visit_events: u64,
     /// Seed.
     pub seed: u64,
 }
@@ -37,6 +41,7 @@ impl Default for SynthOptions {
             span_ms: 6 * 3_600_000,
             duplicate_rate: 0.02,
             late_rate: 0.01,
+            visit_events: 1,
             seed: 7,
         }
     }
@@ -90,22 +95,50 @@ pub struct Synth {
     rng: Rng,
     produced: u64,
     recent: Vec<StoredEvent>,
+    /// Visits under way: (person, events still to come).
+    visits: Vec<(u64, u64)>,
 }
 
 impl Synth {
     /// A generator for `options`.
     pub fn new(options: SynthOptions) -> Self {
+        // As many visits under way as records arrive in a minute, so one visit's events
+        // arrive about a minute apart.
+        let per_minute = options.records as i128 * 60_000 / options.span_ms.max(1) as i128;
+        let under_way = if options.visit_events > 1 {
+            per_minute.clamp(1, 1 << 20) as usize
+        } else {
+            0
+        };
         Synth {
             rng: Rng(options.seed),
             options,
             produced: 0,
             recent: Vec::new(),
+            visits: vec![(0, 0); under_way],
         }
     }
 
+    /// Whose the next event is: a random person's, or the next of a visit under way (a new
+    /// visit of a random person when the one picked has ended).
+    fn person(&mut self) -> u64 {
+        let (people, mean) = (self.options.people, self.options.visit_events);
+        if self.visits.is_empty() {
+            return self.rng.below(people);
+        }
+        let i = self.rng.below(self.visits.len() as u64) as usize;
+        if self.visits[i].1 == 0 {
+            // 1 to 2·mean − 1 events: the mean is `mean`.
+            self.visits[i] = (self.rng.below(people), 1 + self.rng.below(2 * mean - 1));
+        }
+        let visit = &mut self.visits[i];
+        visit.1 -= 1;
+        visit.0
+    }
+
     fn fresh(&mut self, received: i64) -> StoredEvent {
+        let person = self.person();
         let rng = &mut self.rng;
-        let person = rng.below(self.options.people);
         let late = rng.chance(self.options.late_rate);
         let delay = if late {
             (5 + rng.below(115) as i64) * 60_000
@@ -227,5 +260,53 @@ impl Iterator for Synth {
             self.recent[i] = e.clone();
         }
         Some(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timefmt::parse_ms;
+
+    /// Events per session of `options`' records: a person's events in time order, a new
+    /// session after 30 minutes without one.
+    fn events_per_session(options: SynthOptions) -> f64 {
+        let mut times: Vec<(String, i64)> = Synth::new(options)
+            .filter_map(|e| Some((e.anonymous_id?, parse_ms(&e.event_time)?)))
+            .collect();
+        times.sort();
+        let sessions = times
+            .windows(2)
+            .filter(|w| w[0].0 != w[1].0 || w[1].1 - w[0].1 > 30 * 60_000)
+            .count()
+            + 1;
+        times.len() as f64 / sessions as f64
+    }
+
+    #[test]
+    fn visits_bring_a_person_s_events_together_in_sessions() {
+        let options = SynthOptions {
+            records: 50_000,
+            people: 5_000,
+            span_ms: 24 * 3_600_000,
+            ..SynthOptions::default()
+        };
+        let random = events_per_session(options.clone());
+        let visits = events_per_session(SynthOptions {
+            visit_events: 8,
+            ..options
+        });
+        assert!(random < 1.5, "{random} events per session");
+        assert!((6.0..10.0).contains(&visits), "{visits} events per session");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_records() {
+        let options = SynthOptions {
+            visit_events: 8,
+            ..SynthOptions::default()
+        };
+        let ids = |o: SynthOptions| Synth::new(o).map(|e| e.event_id).collect::<Vec<_>>();
+        assert_eq!(ids(options.clone()), ids(options));
     }
 }

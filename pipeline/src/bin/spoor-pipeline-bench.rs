@@ -2,10 +2,13 @@
 //! aggregates, beside DuckDB doing the same job on the same machine in the same run.
 //!
 //! ```text
-//! spoor-pipeline-bench [--records N] [--people N] [--days D] [--threads N] [--dir D] [--python PATH]
+//! spoor-pipeline-bench [--records N] [--people N] [--days D] [--visit-events N] [--threads N] [--dir D] [--python PATH]
 //! spoor-pipeline-bench consume --dir D [--threads N] [--range-records N]   # one pipeline run; prints JSON
-//! spoor-pipeline-bench gen --dir D --records N [--days D] # only write a log
+//! spoor-pipeline-bench gen --dir D --records N [--days D] [--visit-events N] # only write a log
 //! ```
+//!
+//! `--visit-events` is the mean number of events of one visit (default 8; 1 makes every event
+//! a random person's, so nearly every event is a session of its own).
 //!
 //! Writes are to `--dir` (default: a temporary folder); the log and the NDJSON
 //! copy for DuckDB are written before the clocks start.
@@ -28,6 +31,7 @@ struct Args {
     records: u64,
     people: u64,
     days: f64,
+    visit_events: u64,
     threads: usize,
     range_records: Option<usize>,
     dir: Option<PathBuf>,
@@ -40,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
         records: 10_000_000,
         people: 200_000,
         days: 7.0,
+        visit_events: 8,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         range_records: None,
         dir: None,
@@ -55,6 +60,11 @@ fn parse_args() -> Result<Args, String> {
             }
             "--people" => args.people = value()?.parse().map_err(|e| format!("--people: {e}"))?,
             "--days" => args.days = value()?.parse().map_err(|e| format!("--days: {e}"))?,
+            "--visit-events" => {
+                args.visit_events = value()?
+                    .parse()
+                    .map_err(|e| format!("--visit-events: {e}"))?
+            }
             "--threads" => {
                 args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
             }
@@ -107,6 +117,7 @@ fn generate(dir: &Path, args: &Args) -> Result<u64, String> {
         records: args.records,
         people: args.people,
         span_ms: (args.days * 24.0 * 3_600_000.0) as i64,
+        visit_events: args.visit_events.max(1),
         ..SynthOptions::default()
     });
     let mut bytes = 0u64;
@@ -281,11 +292,15 @@ fn run_all(args: &Args) -> Result<(), String> {
         dir_bytes(&duck_dir) as f64 / 1048576.0
     );
     println!(
-        "\n{} records, {:.0} bytes each on average, {} duplicates, {} late; dedupe index {:.0} MiB; threads {}",
+        "\n{} records, {:.0} bytes each on average, {} people, visits of {} events on average, \
+         {} duplicates, {} late, {} sessions; dedupe index {:.0} MiB; threads {}",
         args.records,
         bytes as f64 / records,
+        args.people,
+        args.visit_events,
         spoor["duplicates"],
         spoor["late"],
+        spoor["sessions_closed"],
         num(&spoor, "dedupe_index_bytes") / 1048576.0,
         args.threads
     );
