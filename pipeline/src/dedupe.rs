@@ -10,6 +10,7 @@
 //! n²/2⁶⁵ (n = events in the window): 3·10⁻⁶ for ten million.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
@@ -133,12 +134,16 @@ impl Dedupe {
             }
         }
         let fp = fingerprint(&[source, event_id]);
-        if let Some(&seen) = self.seen.get(&Key::new(fp))
-            && seen >= self.cursor.cutoff_hour
-        {
-            return true;
+        // One probe of the index (it is large: each probe is a cache miss or two).
+        match self.seen.entry(Key::new(fp)) {
+            Entry::Occupied(seen) if *seen.get() >= self.cursor.cutoff_hour => return true,
+            Entry::Occupied(mut expired) => {
+                expired.insert(hour);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(hour);
+            }
         }
-        self.seen.insert(Key::new(fp), hour);
         self.fresh.push((fp, hour));
         if self.seen.len() > self.max_entries {
             // Over the memory bound: give up the oldest hour(s) early.

@@ -314,9 +314,30 @@ pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
             b = b
                 .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
                 .set_column_dictionary_enabled(path, false);
+        } else if payload_bytes(column) < SMALL_CHUNK_BYTES {
+            b = b.set_column_compression(
+                ColumnPath::from(field.name().as_str()),
+                Compression::UNCOMPRESSED,
+            );
         }
     }
     b.build()
+}
+
+/// Column chunks whose values take fewer bytes than this are not compressed: zstd could save
+/// a few hundred bytes at most, and the parquet crate sets up a compressor (and a decompressor)
+/// per compressed chunk, which costs more than that saving is worth in a file of a few rows.
+const SMALL_CHUNK_BYTES: usize = 1024;
+
+/// Bytes of a column's non-null values (as Parquet's plain encoding would hold them).
+fn payload_bytes(column: &ArrayRef) -> usize {
+    if let Some(text) = column.as_any().downcast_ref::<StringArray>() {
+        let offsets = text.value_offsets();
+        let (first, last) = (offsets.first(), offsets.last());
+        return first.zip(last).map_or(0, |(a, b)| (b - a).max(0) as usize);
+    }
+    let width = column.data_type().primitive_width().unwrap_or(1);
+    (column.len() - column.null_count()) * width
 }
 
 /// Writer settings for a raw file merged from others: those of [`file_properties`] but for
@@ -447,6 +468,24 @@ impl Stage for RawSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_column_chunks_are_not_compressed() {
+        let big: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..100).map(|i| format!("{i:032}")),
+        ));
+        let small: ArrayRef = Arc::new(StringArray::from_iter(
+            (0..100).map(|i| (i == 0).then_some("x")),
+        ));
+        let nulls: ArrayRef = Arc::new(StringArray::from_iter((0..100).map(|_| None::<&str>)));
+        let batch = RecordBatch::try_from_iter([("big", big), ("small", small), ("nulls", nulls)])
+            .expect("batch");
+        let props = file_properties(&batch, 1);
+        let codec = |name: &str| props.compression(&ColumnPath::from(name));
+        assert!(matches!(codec("big"), Compression::ZSTD(_)));
+        assert_eq!(codec("small"), Compression::UNCOMPRESSED);
+        assert_eq!(codec("nulls"), Compression::UNCOMPRESSED);
+    }
 
     #[test]
     fn partition_values_are_path_safe() {
