@@ -176,8 +176,17 @@ impl<'a> Pairs<'a> {
     }
 }
 
+/// A JSON string value's text; `None` for other values.
 fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<Str>(raw.get()).ok().map(|s| s.0)
+    let json = raw.get();
+    // Most strings have no escapes: their text is what lies between the quotes (a validated
+    // JSON string without a backslash holds no quote and no control character).
+    if let Some(inner) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"'))
+        && !inner.contains('\\')
+    {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<Str>(json).ok().map(|s| s.0)
 }
 
 fn typed<'a>(raw: &'a RawValue, kind: ColumnType) -> Option<TypedValue<'a>> {
@@ -315,5 +324,17 @@ mod tests {
             "a string is no integer"
         );
         assert!(parse(0, b"{}", &cols).is_err());
+    }
+
+    #[test]
+    fn string_values_are_read_with_and_without_escapes() {
+        let raw = |json: &str| serde_json::from_str::<Box<RawValue>>(json).expect("json");
+        assert_eq!(text(&raw(r#""/a b""#)).as_deref(), Some("/a b"));
+        assert!(matches!(text(&raw(r#""/a""#)), Some(Cow::Borrowed("/a"))));
+        assert_eq!(text(&raw(r#""""#)).as_deref(), Some(""));
+        assert_eq!(text(&raw(r#""a\"b\u00e9""#)).as_deref(), Some("a\"bé"));
+        assert_eq!(text(&raw("12")), None);
+        assert_eq!(text(&raw("null")), None);
+        assert_eq!(text(&raw(r#"["x"]"#)), None);
     }
 }

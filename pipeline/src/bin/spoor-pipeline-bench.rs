@@ -5,6 +5,7 @@
 //! spoor-pipeline-bench [--records N] [--people N] [--days D] [--visit-events N] [--threads N] [--dir D] [--python PATH]
 //! spoor-pipeline-bench consume --dir D [--threads N] [--range-records N]   # one pipeline run; prints JSON
 //! spoor-pipeline-bench gen --dir D --records N [--days D] [--visit-events N] # only write a log
+//! spoor-pipeline-bench parse --dir D   # only parse the log's records, on one thread; prints JSON
 //! ```
 //!
 //! `--visit-events` is the mean number of events of one visit (default 8; 1 makes every event
@@ -54,7 +55,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
-            "consume" | "gen" | "all" => args.mode = a.clone(),
+            "consume" | "gen" | "parse" | "all" => args.mode = a.clone(),
             "--records" => {
                 args.records = value()?.parse().map_err(|e| format!("--records: {e}"))?
             }
@@ -85,6 +86,10 @@ fn parse_args() -> Result<Args, String> {
 
 fn main() {
     let result = parse_args().and_then(|args| match args.mode.as_str() {
+        "parse" => {
+            let dir = args.dir.clone().ok_or("parse needs --dir")?;
+            parse_only(&dir)
+        }
         "gen" => {
             let dir = args.dir.clone().ok_or("gen needs --dir")?;
             generate(&dir, &args)
@@ -177,6 +182,43 @@ fn consume(dir: &Path, threads: usize, range_records: Option<usize>) -> Result<(
             "peak_kib": peak_kib(),
             "dedupe_index_bytes": runner.dedupe_memory_bytes(),
             "phase_seconds": runner.phase_seconds(),
+        })
+    );
+    Ok(())
+}
+
+/// Parses every record of `dir`'s log on this thread, timing the parse alone (records are read
+/// 40,000 at a time beforehand).
+fn parse_only(dir: &Path) -> Result<(), String> {
+    let columns = spoor_pipeline::registry::TypedColumns::embedded().map_err(|e| e.to_string())?;
+    let mut reader = LogReader::open(&dir.join("log"), 0).map_err(|e| e.to_string())?;
+    let (mut records, mut parsed, mut seconds) = (0u64, 0u64, 0f64);
+    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(40_000);
+    loop {
+        chunk.clear();
+        while chunk.len() < 40_000 {
+            match reader.next_record().map_err(|e| e.to_string())? {
+                Some((_, p)) => chunk.push(p.to_vec()),
+                None => break,
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let start = Instant::now();
+        for (i, r) in chunk.iter().enumerate() {
+            parsed += u64::from(spoor_pipeline::event::parse(i as u64, r, &columns).is_ok());
+        }
+        seconds += start.elapsed().as_secs_f64();
+        records += chunk.len() as u64;
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "records": records,
+            "parsed": parsed,
+            "seconds": seconds,
+            "us_per_record": seconds * 1e6 / records.max(1) as f64,
         })
     );
     Ok(())
