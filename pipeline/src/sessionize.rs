@@ -6,6 +6,8 @@
 //! end, re-opening one that had timed out). Closed sessions are written to
 //! `tables/sessions/part-A-B.parquet`, live ones to `tables/sessions/open.parquet`.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,13 +15,12 @@ use arrow::array::{
     ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::columns;
 use crate::error::PipelineError;
 use crate::event::Event;
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::{FingerprintBuild, fingerprint};
 use crate::layout::Layout;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
@@ -138,6 +139,13 @@ fn set(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
+/// The key of a person's list of live sessions (a fast hash: a collision only puts two
+/// people's sessions in one list).
+fn person_key(person: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(person)
+}
+
 /// A session id as text.
 pub fn session_id_text(id: u64) -> String {
     format!("{id:016x}")
@@ -146,7 +154,13 @@ pub fn session_id_text(id: u64) -> String {
 /// The sessionizer stage.
 pub struct Sessionizer {
     timeout_ms: i64,
-    live: FxHashMap<String, Vec<Session>>,
+    /// Live sessions by their person's fingerprint, ordered by start (should two people's
+    /// fingerprints ever collide, their sessions share a list: each names its person).
+    live: HashMap<u64, Vec<Session>, FingerprintBuild>,
+    /// When a list's sessions may close, earliest first: (end + timeout, list). Every live
+    /// list has an entry no later than its earliest session's; an entry may be early (its
+    /// sessions grew since), and then closes nothing and is put back at the list's next.
+    due: BinaryHeap<Reverse<(i64, u64)>>,
     closed: Vec<Session>,
     /// Sessions closed so far in the current commit.
     pub batch_closed: u64,
@@ -155,18 +169,36 @@ pub struct Sessionizer {
 impl Sessionizer {
     /// A sessionizer with live sessions from a checkpoint.
     pub fn new(timeout_ms: i64, live: Vec<Session>) -> Self {
-        let mut map: FxHashMap<String, Vec<Session>> = FxHashMap::default();
-        for s in live {
-            map.entry(s.person_id.clone()).or_default().push(s);
-        }
-        for list in map.values_mut() {
-            list.sort_by_key(|s| (s.start_time, s.session_id));
-        }
-        Sessionizer {
+        let mut sessionizer = Sessionizer {
             timeout_ms,
-            live: map,
+            live: HashMap::default(),
+            due: BinaryHeap::new(),
             closed: Vec::new(),
             batch_closed: 0,
+        };
+        for s in live {
+            let key = person_key(&s.person_id);
+            sessionizer.live.entry(key).or_default().push(s);
+        }
+        let keys: Vec<u64> = sessionizer.live.keys().copied().collect();
+        for key in keys {
+            if let Some(list) = sessionizer.live.get_mut(&key) {
+                list.sort_by_key(|s| (s.start_time, s.session_id));
+            }
+            sessionizer.queue(key);
+        }
+        sessionizer
+    }
+
+    /// Puts list `key` in the queue at its earliest session's close.
+    fn queue(&mut self, key: u64) {
+        let gap = self.timeout_ms;
+        if let Some(first_due) = self
+            .live
+            .get(&key)
+            .and_then(|list| list.iter().map(|s| s.end_time.saturating_add(gap)).min())
+        {
+            self.due.push(Reverse((first_due, key)));
         }
     }
 
@@ -187,13 +219,14 @@ impl Sessionizer {
     /// final (they close under the id they had, whenever the commit closes them).
     fn rekey(&mut self, from: &str, to: &str, watermark: i64) {
         let gap = self.timeout_ms;
-        if let Some(list) = self.live.get_mut(from) {
+        let from_key = person_key(from);
+        if let Some(list) = self.live.get_mut(&from_key) {
             let (mut moved, stay): (Vec<Session>, Vec<Session>) = list
                 .drain(..)
-                .partition(|s| s.end_time.saturating_add(gap) > watermark);
+                .partition(|s| s.person_id == from && s.end_time.saturating_add(gap) > watermark);
             *list = stay;
             if list.is_empty() {
-                self.live.remove(from);
+                self.live.remove(&from_key);
             }
             if moved.is_empty() {
                 return;
@@ -201,9 +234,11 @@ impl Sessionizer {
             for s in &mut moved {
                 s.person_id = to.to_string();
             }
-            let list = self.live.entry(to.to_string()).or_default();
+            let to_key = person_key(to);
+            let list = self.live.entry(to_key).or_default();
             list.extend(moved);
             list.sort_by_key(|s| (s.start_time, s.session_id));
+            self.queue(to_key);
         }
     }
 
@@ -211,16 +246,14 @@ impl Sessionizer {
         let t = event.event_time;
         let gap = self.timeout_ms;
         let person = event.person_id.as_ref();
-        let Some(list) = self.live.get_mut(person) else {
-            let session = Session::open(person, event);
-            let id = session.session_id;
-            self.live.insert(person.to_string(), vec![session]);
-            return id;
-        };
-        if let Some(s) = list
-            .iter_mut()
-            .find(|s| s.start_time.saturating_sub(gap) < t && t < s.end_time.saturating_add(gap))
-        {
+        let key = person_key(person);
+        let list = self.live.entry(key).or_default();
+        if let Some(s) = list.iter_mut().find(|s| {
+            s.person_id == person
+                && s.start_time.saturating_sub(gap) < t
+                && t < s.end_time.saturating_add(gap)
+        }) {
+            // A later end needs no new queue entry: the list's entry is early, not late.
             s.add(event);
             let id = s.session_id;
             if list.len() > 1 {
@@ -232,17 +265,31 @@ impl Sessionizer {
         let id = session.session_id;
         let at = list.partition_point(|s| (s.start_time, s.session_id) < (t, id));
         list.insert(at, session);
+        self.due.push(Reverse((t.saturating_add(gap), key)));
         id
     }
 
+    /// Closes the sessions the watermark has passed by the timeout: only lists whose queue
+    /// entry is due are looked at.
     fn close_behind(&mut self, watermark: i64) {
         let gap = self.timeout_ms;
         let before = self.closed.len();
-        for list in self.live.values_mut() {
+        while let Some(&Reverse((due, key))) = self.due.peek() {
+            if due > watermark {
+                break;
+            }
+            self.due.pop();
+            let Some(list) = self.live.get_mut(&key) else {
+                continue;
+            };
             self.closed
                 .extend(list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark));
+            if list.is_empty() {
+                self.live.remove(&key);
+            } else {
+                self.queue(key);
+            }
         }
-        self.live.retain(|_, list| !list.is_empty());
         self.batch_closed = (self.closed.len() - before) as u64;
     }
 }
@@ -402,4 +449,82 @@ fn from_row(batch: &RecordBatch, row: usize) -> Session {
 /// Tables' paths for readers.
 pub fn dir(data_dir: &Path) -> std::path::PathBuf {
     crate::layout::Layout::new(data_dir).sessions()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::TypedColumns;
+
+    const MIN: i64 = 60_000;
+
+    fn record(id: &str, person: &str, minute: i64) -> Vec<u8> {
+        let time = crate::timefmt::format_ms(1_777_766_400_000 + minute * MIN);
+        format!(
+            r#"{{"eventId":"{id}","type":"track","eventName":"e","anonymousId":"{person}","receivedAt":"{time}","eventTime":"{time}","source":"web"}}"#
+        )
+        .into_bytes()
+    }
+
+    /// Sessionizes `events` (id, person, minute) in order; returns the sessionizer.
+    fn run(events: &[(&str, &str, i64)]) -> Sessionizer {
+        let columns = TypedColumns::embedded().expect("columns");
+        let mut s = Sessionizer::new(30 * MIN, Vec::new());
+        for (i, (id, person, minute)) in events.iter().enumerate() {
+            let bytes = record(id, person, *minute);
+            let e = crate::event::parse(i as u64, &bytes, &columns).expect("event");
+            s.assign(&e);
+        }
+        s
+    }
+
+    fn at(minute: i64) -> i64 {
+        1_777_766_400_000 + minute * MIN
+    }
+
+    #[test]
+    fn a_session_closes_once_the_watermark_passes_its_end_by_the_timeout() {
+        // a's session grows after it was queued (minute 0, then 20): it must not close at 30.
+        let mut s = run(&[("1", "a", 0), ("2", "b", 5), ("3", "a", 20)]);
+        s.close_behind(at(35));
+        let closed: Vec<&str> = s.closed.iter().map(|c| c.person_id.as_str()).collect();
+        assert_eq!(closed, ["b"]);
+        s.close_behind(at(49));
+        assert_eq!(s.closed.len(), 1, "a ends at 20: open until 50");
+        s.close_behind(at(50));
+        assert_eq!(s.closed.len(), 2);
+        assert_eq!(s.closed[1].event_count, 2);
+        assert!(s.live.is_empty() && s.live().is_empty());
+        s.close_behind(at(500));
+        assert_eq!(s.closed.len(), 2, "stale queue entries close nothing");
+    }
+
+    #[test]
+    fn sessions_from_a_checkpoint_close_like_the_ones_they_were() {
+        let s = run(&[("1", "a", 0), ("2", "a", 50), ("3", "b", 10)]);
+        let live: Vec<Session> = s.live().into_iter().cloned().collect();
+        assert_eq!(live.len(), 3);
+        let mut restored = Sessionizer::new(30 * MIN, live);
+        restored.close_behind(at(40));
+        let mut closed: Vec<(&str, i64)> = restored
+            .closed
+            .iter()
+            .map(|c| (c.person_id.as_str(), c.start_time))
+            .collect();
+        closed.sort();
+        assert_eq!(closed, [("a", at(0)), ("b", at(10))]);
+        restored.close_behind(at(80));
+        assert_eq!(restored.closed.len(), 3);
+    }
+
+    #[test]
+    fn linked_sessions_move_and_close_under_the_new_person() {
+        let mut s = run(&[("1", "anon", 0), ("2", "old", 0)]);
+        s.rekey("anon", "user", at(0));
+        assert!(s.live().iter().all(|x| x.person_id != "anon"));
+        s.close_behind(at(30));
+        let mut closed: Vec<&str> = s.closed.iter().map(|c| c.person_id.as_str()).collect();
+        closed.sort();
+        assert_eq!(closed, ["old", "user"]);
+    }
 }
