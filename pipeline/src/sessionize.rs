@@ -139,6 +139,13 @@ fn set(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
+/// When the first of `list`'s sessions may close: its end plus the timeout.
+fn first_due(list: &[Session], timeout_ms: i64) -> Option<i64> {
+    list.iter()
+        .map(|s| s.end_time.saturating_add(timeout_ms))
+        .min()
+}
+
 /// The key of a person's list of live sessions (a fast hash: a collision only puts two
 /// people's sessions in one list).
 fn person_key(person: &str) -> u64 {
@@ -154,8 +161,8 @@ pub fn session_id_text(id: u64) -> String {
 /// The sessionizer stage.
 pub struct Sessionizer {
     timeout_ms: i64,
-    /// Live sessions by their person's fingerprint, ordered by start (should two people's
-    /// fingerprints ever collide, their sessions share a list: each names its person).
+    /// Live sessions by a hash of their person ([`person_key`]), ordered by start (should
+    /// two people's hashes collide, their sessions share a list: each names its person).
     live: HashMap<u64, Vec<Session>, FingerprintBuild>,
     /// When a list's sessions may close, earliest first: (end + timeout, list). Every live
     /// list has an entry no later than its earliest session's; an entry may be early (its
@@ -169,36 +176,34 @@ pub struct Sessionizer {
 impl Sessionizer {
     /// A sessionizer with live sessions from a checkpoint.
     pub fn new(timeout_ms: i64, live: Vec<Session>) -> Self {
-        let mut sessionizer = Sessionizer {
+        let mut lists: HashMap<u64, Vec<Session>, FingerprintBuild> = HashMap::default();
+        for s in live {
+            lists.entry(person_key(&s.person_id)).or_default().push(s);
+        }
+        for list in lists.values_mut() {
+            list.sort_by_key(|s| (s.start_time, s.session_id));
+        }
+        let due = lists
+            .iter()
+            .filter_map(|(key, list)| first_due(list, timeout_ms).map(|d| Reverse((d, *key))))
+            .collect();
+        Sessionizer {
             timeout_ms,
-            live: HashMap::default(),
-            due: BinaryHeap::new(),
+            live: lists,
+            due,
             closed: Vec::new(),
             batch_closed: 0,
-        };
-        for s in live {
-            let key = person_key(&s.person_id);
-            sessionizer.live.entry(key).or_default().push(s);
         }
-        let keys: Vec<u64> = sessionizer.live.keys().copied().collect();
-        for key in keys {
-            if let Some(list) = sessionizer.live.get_mut(&key) {
-                list.sort_by_key(|s| (s.start_time, s.session_id));
-            }
-            sessionizer.queue(key);
-        }
-        sessionizer
     }
 
     /// Puts list `key` in the queue at its earliest session's close.
     fn queue(&mut self, key: u64) {
-        let gap = self.timeout_ms;
-        if let Some(first_due) = self
+        if let Some(d) = self
             .live
             .get(&key)
-            .and_then(|list| list.iter().map(|s| s.end_time.saturating_add(gap)).min())
+            .and_then(|list| first_due(list, self.timeout_ms))
         {
-            self.due.push(Reverse((first_due, key)));
+            self.due.push(Reverse((d, key)));
         }
     }
 

@@ -129,7 +129,10 @@ impl Synth {
         let i = self.rng.below(self.visits.len() as u64) as usize;
         if self.visits[i].1 == 0 {
             // 1 to 2·mean − 1 events: the mean is `mean`.
-            self.visits[i] = (self.rng.below(people), 1 + self.rng.below(2 * mean - 1));
+            self.visits[i] = (
+                self.rng.below(people),
+                1 + self.rng.below(mean.saturating_mul(2) - 1),
+            );
         }
         let visit = &mut self.visits[i];
         visit.1 -= 1;
