@@ -137,6 +137,35 @@ struct Wire<'a> {
 #[derive(Deserialize)]
 struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
 
+/// The context fields the pipeline reads, values left as JSON text.
+#[derive(Deserialize, Default)]
+struct ContextView<'a> {
+    #[serde(borrow, default)]
+    campaign: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    page: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    referrer: Option<&'a RawValue>,
+}
+
+impl<'a> ContextView<'a> {
+    /// The fields of `raw`, in one pass over it; the first of a repeated key, as [`Pairs`]
+    /// reads them, when a key is repeated.
+    fn of(raw: Option<&'a RawValue>) -> ContextView<'a> {
+        let Some(raw) = raw else {
+            return ContextView::default();
+        };
+        serde_json::from_str(raw.get()).unwrap_or_else(|_| {
+            let pairs = Pairs::of(Some(raw));
+            ContextView {
+                campaign: pairs.get("campaign"),
+                page: pairs.get("page"),
+                referrer: pairs.get("referrer"),
+            }
+        })
+    }
+}
+
 /// The entries of a JSON object, values left as JSON text.
 struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
@@ -225,9 +254,9 @@ pub fn parse<'a>(
         .ok_or_else(|| Unreadable(format!("bad receivedAt {:?}", wire.received_at)))?;
     let event_time = parse_ms(&wire.event_time).unwrap_or(received_at);
     let props = Pairs::of(wire.properties);
-    let ctx = Pairs::of(wire.context);
-    let campaign = Pairs::of(ctx.get("campaign"));
-    let page_ctx = Pairs::of(ctx.get("page"));
+    let ctx = ContextView::of(wire.context);
+    let campaign = Pairs::of(ctx.campaign);
+    let page_ctx = Pairs::of(ctx.page);
     let mut typed_values = Vec::new();
     for (key, value) in &props.0 {
         if let Some(i) = columns.index_of(key)
@@ -269,7 +298,7 @@ pub fn parse<'a>(
         referrer: props
             .text("referrer")
             .or_else(|| page_ctx.text("referrer"))
-            .or_else(|| ctx.text("referrer")),
+            .or_else(|| ctx.referrer.and_then(self::text)),
         page,
         revenue: props
             .get("revenue")
@@ -324,6 +353,19 @@ mod tests {
             "a string is no integer"
         );
         assert!(parse(0, b"{}", &cols).is_err());
+    }
+
+    #[test]
+    fn context_fields_are_read_in_one_pass_and_the_first_of_a_repeated_key_wins() {
+        let cols = TypedColumns::embedded().unwrap();
+        let record = br#"{"eventId":"e1","type":"page","anonymousId":"a1","receivedAt":"2026-05-03T10:00:00.000Z","eventTime":"2026-05-03T10:00:00.000Z","source":"web","context":{"page":{"path":"/first"},"referrer":"https://r.example/","page":{"path":"/second"}}}"#;
+        let e = parse(0, record, &cols).unwrap();
+        assert_eq!(e.page.as_deref(), Some("/first"));
+        assert_eq!(e.referrer.as_deref(), Some("https://r.example/"));
+        let odd = br#"{"eventId":"e2","type":"track","eventName":"x","anonymousId":"a1","receivedAt":"2026-05-03T10:00:00.000Z","eventTime":"2026-05-03T10:00:00.000Z","source":"web","context":{"page":7,"campaign":{"source":"news"}}}"#;
+        let e = parse(1, odd, &cols).unwrap();
+        assert_eq!(e.page, None);
+        assert_eq!(e.utm_source.as_deref(), Some("news"));
     }
 
     #[test]
