@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use spoor_log::event::EventType;
 
@@ -137,32 +137,49 @@ struct Wire<'a> {
 #[derive(Deserialize)]
 struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// The context fields the pipeline reads, values left as JSON text.
-#[derive(Deserialize, Default)]
+/// The context fields the pipeline reads (the first of a repeated key), values left as JSON
+/// text, in one pass over the context.
+#[derive(Default)]
 struct ContextView<'a> {
-    #[serde(borrow, default)]
     campaign: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     page: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     referrer: Option<&'a RawValue>,
 }
 
-impl<'a> ContextView<'a> {
-    /// The fields of `raw`, in one pass over it; the first of a repeated key, as [`Pairs`]
-    /// reads them, when a key is repeated.
-    fn of(raw: Option<&'a RawValue>) -> ContextView<'a> {
-        let Some(raw) = raw else {
-            return ContextView::default();
-        };
-        serde_json::from_str(raw.get()).unwrap_or_else(|_| {
-            let pairs = Pairs::of(Some(raw));
-            ContextView {
-                campaign: pairs.get("campaign"),
-                page: pairs.get("page"),
-                referrer: pairs.get("referrer"),
+impl<'de> Deserialize<'de> for ContextView<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ContextView<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
             }
-        })
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut view = ContextView::default();
+                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
+                    let slot = match key.as_ref() {
+                        "campaign" => &mut view.campaign,
+                        "page" => &mut view.page,
+                        "referrer" => &mut view.referrer,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    let value: &'de RawValue = map.next_value()?;
+                    slot.get_or_insert(value);
+                }
+                Ok(view)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> ContextView<'a> {
+    fn of(raw: Option<&'a RawValue>) -> ContextView<'a> {
+        raw.and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or_default()
     }
 }
 

@@ -198,7 +198,7 @@ fn parse_only(dir: &Path) -> Result<(), String> {
         chunk.clear();
         while chunk.len() < 40_000 {
             match reader.next_record().map_err(|e| e.to_string())? {
-                Some((_, p)) => chunk.push(p.to_vec()),
+                Some((_, p)) => chunk.push(p),
                 None => break,
             }
         }
