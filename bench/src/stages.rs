@@ -14,6 +14,7 @@ use spoor_relay::enrich::{RequestInfo, enrich, format_time};
 use spoor_relay::envelope::{self, Shape};
 use spoor_relay::incoming::{self, ParseOptions};
 use spoor_relay::ingest::{Ingestor, Route};
+use spoor_relay::raw_json::RawJson;
 use spoor_relay::schema_registry::{SchemaCheck, SchemaRegistry};
 use time::OffsetDateTime;
 
@@ -78,11 +79,15 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
                 versions.push(None);
                 continue;
             }
-            let name = event.event_name.as_deref().unwrap_or_default();
+            let event_name = event.event_name.clone();
+            let name = event_name
+                .as_ref()
+                .and_then(RawJson::as_str)
+                .unwrap_or_default();
             let properties = Value::Object(std::mem::take(&mut event.properties));
             let check = ingestor
                 .registry
-                .check(name, event.schema_version, &properties);
+                .check(&name, event.schema_version, &properties);
             let version = match check {
                 SchemaCheck::Valid { version, .. } => Some(version),
                 other => return Err(format!("the bench event does not validate: {other:?}")),

@@ -42,48 +42,49 @@ impl EventType {
 
 /// An accepted event as stored in the log.
 ///
-/// `C` is how `context` is held: a JSON map when reading records, and in the
-/// relay, which writes them, a map of raw JSON values (the context is copied
-/// through, not parsed into values and escaped again).
+/// `C` is how `context` is held and `S` how its strings are: a JSON map and
+/// `String`s when reading records; in the relay, which writes them, raw JSON
+/// text borrowed from the request (copied through, not parsed into values and
+/// escaped again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(bound(
-    serialize = "C: Serialize + JsonObject",
-    deserialize = "C: Deserialize<'de> + Default"
+    serialize = "C: Serialize + JsonObject, S: Serialize",
+    deserialize = "C: Deserialize<'de> + Default, S: Deserialize<'de>"
 ))]
-pub struct StoredEvent<C = Map<String, Value>> {
+pub struct StoredEvent<C = Map<String, Value>, S = String> {
     /// Client-generated unique id (UUIDv7 from Spoor SDKs); dedupe key with `source`.
-    pub event_id: String,
+    pub event_id: S,
     /// Kind of call.
     #[serde(rename = "type", default)]
     pub event_type: EventType,
     /// Event name for track, page or screen name for page/screen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_name: Option<String>,
+    pub event_name: Option<S>,
     /// Known user id, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<S>,
     /// Device-scoped anonymous id, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anonymous_id: Option<String>,
+    pub anonymous_id: Option<S>,
     /// For alias: the id being merged into `userId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_id: Option<String>,
+    pub previous_id: Option<S>,
     /// For group: the group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
+    pub group_id: Option<S>,
     /// Client event time as sent (RFC 3339), kept unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
+    pub timestamp: Option<S>,
     /// When the client sent the batch (RFC 3339), as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<String>,
+    pub sent_at: Option<S>,
     /// When the relay received the request (RFC 3339, UTC, milliseconds).
-    pub received_at: String,
+    pub received_at: S,
     /// Skew-corrected event time: `timestamp + (receivedAt - sentAt)`, else `receivedAt`.
-    pub event_time: String,
+    pub event_time: S,
     /// The write key's source name (web, ios, android, server, ...).
-    pub source: String,
+    pub source: S,
     /// Event properties (track, page, screen).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub properties: Map<String, Value>,

@@ -1,6 +1,7 @@
 //! Enrichment before the log: receive time, clock-skew correction, future
 //! events, IP policy, parsed user agent and the PII policy.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde_json::value::{RawValue, to_raw_value};
@@ -11,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::config::{EnrichConfig, IpPolicy, PiiPolicy};
 use crate::incoming::IncomingEvent;
-use crate::raw_json::{Context, RawJson};
+use crate::raw_json::{Context, JsonString, Key, RawJson};
 
 /// What the relay knows about the request an event came in.
 #[derive(Debug, Clone, Copy)]
@@ -104,11 +105,11 @@ pub fn parsed_user_agent(ua: &str) -> Option<Box<RawValue>> {
 /// `flags` carries what validation found (deprecated schema, accepted-and-flagged).
 pub fn enrich<'a>(
     event: IncomingEvent<'a>,
-    info: &RequestInfo<'_>,
+    info: &RequestInfo<'a>,
     config: &EnrichConfig,
     schema_version: Option<u32>,
     mut flags: Vec<String>,
-) -> StoredEvent<Context<'a>> {
+) -> StoredEvent<Context<'a>, JsonString<'a>> {
     let received = info.received_at;
     // Skew correction: the client's clock is off by (sentAt - receivedAt).
     let mut event_time = match (&event.timestamp, &event.sent_at) {
@@ -130,21 +131,22 @@ pub fn enrich<'a>(
     if let Some(ua) = context.get("userAgent").and_then(RawJson::as_str)
         && let Some(parsed) = parsed_user_agent(&ua)
     {
-        context.insert("ua".into(), RawJson::from(parsed));
+        context.insert(Key::from("ua"), RawJson::from(parsed));
     }
+    let raw = |field: Option<RawJson<'a>>| field.map(JsonString::Raw);
     StoredEvent {
-        event_id: event.event_id,
+        event_id: JsonString::Raw(event.event_id),
         event_type: event.event_type,
-        event_name: event.event_name,
-        user_id: event.user_id,
-        anonymous_id: event.anonymous_id,
-        previous_id: event.previous_id,
-        group_id: event.group_id,
-        timestamp: event.timestamp.map(|(text, _)| text),
-        sent_at: event.sent_at.map(|(text, _)| text),
-        received_at: info.received_at_text.to_string(),
-        event_time: format_time(event_time),
-        source: info.source.to_string(),
+        event_name: raw(event.event_name),
+        user_id: raw(event.user_id),
+        anonymous_id: raw(event.anonymous_id),
+        previous_id: raw(event.previous_id),
+        group_id: raw(event.group_id),
+        timestamp: raw(event.timestamp.map(|(text, _)| text)),
+        sent_at: raw(event.sent_at.map(|(text, _)| text)),
+        received_at: JsonString::Text(Cow::Borrowed(info.received_at_text)),
+        event_time: JsonString::Text(Cow::Owned(format_time(event_time))),
+        source: JsonString::Text(Cow::Borrowed(info.source)),
         properties: event.properties,
         traits: event.traits,
         context,
@@ -164,10 +166,13 @@ fn apply_ip_policy(context: &mut Context<'_>, peer: Option<IpAddr>, policy: IpPo
             context.remove("ip");
         }
         (IpPolicy::Keep, Some(ip)) => {
-            context.insert("ip".into(), RawJson::string(&ip.to_string()));
+            context.insert(Key::from("ip"), RawJson::string(&ip.to_string()));
         }
         (IpPolicy::Truncate, Some(ip)) => {
-            context.insert("ip".into(), RawJson::string(&truncate_ip(ip).to_string()));
+            context.insert(
+                Key::from("ip"),
+                RawJson::string(&truncate_ip(ip).to_string()),
+            );
         }
     }
 }
@@ -250,7 +255,7 @@ mod tests {
     }
 
     /// Enriches `e` with the default configuration and [`info`].
-    fn enrich_default(e: IncomingEvent<'_>) -> StoredEvent<Context<'_>> {
+    fn enrich_default(e: IncomingEvent<'_>) -> StoredEvent<Context<'_>, JsonString<'_>> {
         enrich(e, &info(), &EnrichConfig::default(), None, Vec::new())
     }
 
@@ -260,9 +265,18 @@ mod tests {
             r#"{"eventId":"1","eventName":"a","userId":"u","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","context":{"ip":"1.2.3.4"}}"#,
         );
         let stored = enrich_default(e);
-        assert_eq!(stored.event_time, "2026-05-03T10:00:03.000Z");
-        assert_eq!(stored.timestamp.as_deref(), Some("2026-05-03T10:00:00Z"));
-        assert_eq!(stored.received_at, "2026-05-03T10:00:05.000Z");
+        assert_eq!(
+            stored.event_time,
+            JsonString::Text("2026-05-03T10:00:03.000Z".into())
+        );
+        assert_eq!(
+            stored.timestamp,
+            Some(JsonString::Raw(RawJson::string("2026-05-03T10:00:00Z")))
+        );
+        assert_eq!(
+            stored.received_at,
+            JsonString::Text("2026-05-03T10:00:05.000Z".into())
+        );
         assert_eq!(stored.context["ip"].get(), r#""1.2.3.0""#);
         assert!(stored.flags.is_empty());
     }
@@ -285,7 +299,10 @@ mod tests {
         let stored = enrich_default(e);
         assert_eq!(stored.flags, vec!["future_timestamp".to_string()]);
         assert_eq!(stored.event_time, stored.received_at);
-        assert_eq!(stored.timestamp.as_deref(), Some("2026-05-04T10:00:00Z"));
+        assert_eq!(
+            stored.timestamp,
+            Some(JsonString::Raw(RawJson::string("2026-05-04T10:00:00Z")))
+        );
     }
 
     #[test]

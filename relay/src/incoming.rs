@@ -1,6 +1,8 @@
 //! One incoming event: parsed, checked against the limits and the wire format,
 //! with Segment's field names mapped to Spoor's.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use spoor_log::event::EventType;
@@ -9,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::config::Limits;
 use crate::limit_check;
-use crate::raw_json::Context;
+use crate::raw_json::{Context, RawJson};
 
 /// A reason an event is refused: a stable code and a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,19 +34,30 @@ impl Invalid {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Wire<'a> {
-    event_id: Option<Value>,
-    message_id: Option<Value>,
-    #[serde(rename = "type")]
-    event_type: Option<String>,
-    event_name: Option<String>,
-    event: Option<String>,
-    name: Option<String>,
-    user_id: Option<Value>,
-    anonymous_id: Option<Value>,
-    previous_id: Option<Value>,
-    group_id: Option<Value>,
-    timestamp: Option<String>,
-    sent_at: Option<String>,
+    #[serde(borrow)]
+    event_id: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    message_id: Option<RawJson<'a>>,
+    #[serde(rename = "type", borrow)]
+    event_type: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    event_name: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    event: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    name: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    user_id: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    anonymous_id: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    previous_id: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    group_id: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<RawJson<'a>>,
+    #[serde(borrow)]
+    sent_at: Option<RawJson<'a>>,
     properties: Option<Map<String, Value>>,
     traits: Option<Map<String, Value>>,
     #[serde(borrow)]
@@ -52,27 +65,28 @@ struct Wire<'a> {
     schema_version: Option<u32>,
 }
 
-/// A well-formed event, before enrichment.
+/// A well-formed event, before enrichment. Its string fields are JSON
+/// string text, borrowed from the body and checked to decode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncomingEvent<'a> {
     /// Client id of the event.
-    pub event_id: String,
+    pub event_id: RawJson<'a>,
     /// Kind of call.
     pub event_type: EventType,
     /// Event, page or screen name.
-    pub event_name: Option<String>,
+    pub event_name: Option<RawJson<'a>>,
     /// Known user.
-    pub user_id: Option<String>,
+    pub user_id: Option<RawJson<'a>>,
     /// Anonymous device id.
-    pub anonymous_id: Option<String>,
+    pub anonymous_id: Option<RawJson<'a>>,
     /// Alias: the id merged into `user_id`.
-    pub previous_id: Option<String>,
+    pub previous_id: Option<RawJson<'a>>,
     /// Group call: the group.
-    pub group_id: Option<String>,
+    pub group_id: Option<RawJson<'a>>,
     /// Client event time, as sent, and parsed.
-    pub timestamp: Option<(String, OffsetDateTime)>,
+    pub timestamp: Option<(RawJson<'a>, OffsetDateTime)>,
     /// When the client sent it, as sent, and parsed.
-    pub sent_at: Option<(String, OffsetDateTime)>,
+    pub sent_at: Option<(RawJson<'a>, OffsetDateTime)>,
     /// Properties.
     pub properties: Map<String, Value>,
     /// Traits.
@@ -128,29 +142,38 @@ pub fn parse<'a>(
         }
     })?;
 
-    let event_type = match (options.route_type, wire.event_type.as_deref()) {
+    let event_type = match (options.route_type, wire.event_type) {
         (Some(t), _) => t,
         (None, None) => EventType::Track,
-        (None, Some(t)) => parse_type(t)?,
+        (None, Some(t)) => match string_field("type", &t)? {
+            Some(t) => parse_type(&t)?,
+            None => return Err(must_be_a_string("type")),
+        },
     };
     let event_id = match id_field("eventId", wire.event_id.or(wire.message_id), MAX_ID)? {
         Some(id) => id,
-        None if options.generate_missing_id => uuid::Uuid::now_v7().to_string(),
+        None if options.generate_missing_id => RawJson::string(&uuid::Uuid::now_v7().to_string()),
         None => return Err(Invalid::new("missing_field", "eventId is required")),
     };
     let event_name = wire.event_name.or(wire.event).or(wire.name);
-    if let Some(name) = &event_name {
-        if name.is_empty() || name.len() > MAX_NAME {
+    match &event_name {
+        Some(name) => {
+            let name =
+                string_field("eventName", name)?.ok_or_else(|| must_be_a_string("eventName"))?;
+            if name.is_empty() || name.len() > MAX_NAME {
+                return Err(Invalid::new(
+                    "invalid_field",
+                    format!("eventName must have 1 to {MAX_NAME} bytes"),
+                ));
+            }
+        }
+        None if event_type == EventType::Track => {
             return Err(Invalid::new(
-                "invalid_field",
-                format!("eventName must have 1 to {MAX_NAME} bytes"),
+                "missing_field",
+                "eventName is required for track events",
             ));
         }
-    } else if event_type == EventType::Track {
-        return Err(Invalid::new(
-            "missing_field",
-            "eventName is required for track events",
-        ));
+        None => {}
     }
     let user_id = id_field("userId", wire.user_id, MAX_USER_ID)?;
     let anonymous_id = id_field("anonymousId", wire.anonymous_id, MAX_USER_ID)?;
@@ -175,7 +198,7 @@ pub fn parse<'a>(
     let sent_at = time_field(
         "sentAt",
         wire.sent_at
-            .or_else(|| options.batch_sent_at.map(str::to_string)),
+            .or_else(|| options.batch_sent_at.map(RawJson::string)),
     )?;
 
     let properties = wire.properties.unwrap_or_default();
@@ -189,7 +212,7 @@ pub fn parse<'a>(
     }
     limit_check::key_count("context", context.len(), limits)?;
     for (key, value) in &context {
-        limit_check::raw_value("context", key, value, limits)?;
+        limit_check::raw_value("context", &key.0, value, limits)?;
     }
     Ok(IncomingEvent {
         event_id,
@@ -225,20 +248,35 @@ fn parse_type(t: &str) -> Result<EventType, Invalid> {
     })
 }
 
-/// Ids may be strings or numbers (Segment allows numeric user ids); stored as strings.
-fn id_field(field: &str, value: Option<Value>, max: usize) -> Result<Option<String>, Invalid> {
-    let id = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => {
-            return Err(Invalid::new(
-                "invalid_field",
-                format!("{field} must be a string"),
-            ));
+/// A string field, decoded; `None` when it holds another kind of value.
+fn string_field<'b>(field: &str, value: &'b RawJson<'_>) -> Result<Option<Cow<'b, str>>, Invalid> {
+    value
+        .decode_str()
+        .map_err(|e| Invalid::new("invalid_event", format!("{field}: {e}")))
+}
+
+fn must_be_a_string(field: &str) -> Invalid {
+    Invalid::new("invalid_field", format!("{field} must be a string"))
+}
+
+/// Ids may be strings or numbers (Segment allows numeric user ids); stored as
+/// strings, a number as it was written.
+fn id_field<'a>(
+    field: &str,
+    value: Option<RawJson<'a>>,
+    max: usize,
+) -> Result<Option<RawJson<'a>>, Invalid> {
+    let Some(value) = value else { return Ok(None) };
+    let text = value.get();
+    let (id, len) = match text.as_bytes().first() {
+        Some(b'"') => {
+            let len = string_field(field, &value)?.map_or(0, |id| id.len());
+            (value, len)
         }
+        Some(b'-' | b'0'..=b'9') => (RawJson::string(text), text.len()),
+        _ => return Err(must_be_a_string(field)),
     };
-    if id.is_empty() || id.len() > max {
+    if len == 0 || len > max {
         return Err(Invalid::new(
             "invalid_field",
             format!("{field} must have 1 to {max} bytes"),
@@ -247,13 +285,16 @@ fn id_field(field: &str, value: Option<Value>, max: usize) -> Result<Option<Stri
     Ok(Some(id))
 }
 
-fn time_field(
+fn time_field<'a>(
     field: &str,
-    value: Option<String>,
-) -> Result<Option<(String, OffsetDateTime)>, Invalid> {
-    let Some(text) = value else { return Ok(None) };
+    value: Option<RawJson<'a>>,
+) -> Result<Option<(RawJson<'a>, OffsetDateTime)>, Invalid> {
+    let Some(value) = value else { return Ok(None) };
+    let Some(text) = string_field(field, &value)? else {
+        return Err(must_be_a_string(field));
+    };
     match OffsetDateTime::parse(&text, &Rfc3339) {
-        Ok(t) => Ok(Some((text, t))),
+        Ok(t) => Ok(Some((value, t))),
         Err(_) => Err(Invalid::new(
             "invalid_field",
             format!("{field} {:?} is not an RFC 3339 time", truncate(&text, 64)),
@@ -289,7 +330,7 @@ mod tests {
     fn seed_example_parses() {
         let raw = r#"{"eventId":"0193a5f0-7c1e-7d2a-9b1e-3f4c5d6e7f80","type":"track","eventName":"product_clicked","userId":"u456","anonymousId":"anon_789","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","properties":{"productId":"p123","category":"shoes","surface":"home"},"context":{"device":"mobile","appVersion":"1.2.3","ip":"1.2.3.4"}}"#;
         let e = parse(raw, &Limits::default(), opts()).unwrap();
-        assert_eq!(e.event_name.as_deref(), Some("product_clicked"));
+        assert_eq!(e.event_name.unwrap().get(), r#""product_clicked""#);
         assert_eq!(e.properties["productId"], "p123");
         assert!(e.sent_at.is_some());
     }
@@ -369,6 +410,37 @@ mod tests {
         assert_eq!(e.context["page"].get(), r#"{"path":"/"}"#);
     }
 
+    /// String fields are kept as the JSON text they came in: each must be a
+    /// string (ids may be numbers) whose escapes decode, so records read back.
+    #[test]
+    fn string_fields_are_checked_though_kept_as_text() {
+        let event = |fields: &str| format!(r#"{{"eventName":"a","userId":"u",{fields}}}"#);
+        for (fields, expected) in [
+            (r#""eventId":"\ud800""#, "invalid_event"),
+            (r#""eventId":"1","type":5"#, "invalid_field"),
+            (r#""eventId":"1","timestamp":7"#, "invalid_field"),
+            (r#""eventId":"1","anonymousId":true"#, "invalid_field"),
+            (r#""eventId":"""#, "invalid_field"),
+            (r#""eventId":"1","groupId":"\udc00x""#, "invalid_event"),
+        ] {
+            assert_eq!(code(&event(fields)), expected, "{fields}");
+        }
+        let long = format!(r#""eventId":"{}""#, "\\u0041".repeat(MAX_ID));
+        assert!(
+            parse(&event(&long), &Limits::default(), opts()).is_ok(),
+            "limits count decoded bytes"
+        );
+
+        let raw = r#"{"eventId":"a\"b","eventName":"x\u0041","userId":4.2e1,"type":"tr\u0061ck","timestamp":"2026-05-03T10:00:00\u005A"}"#;
+        let e = parse(raw, &Limits::default(), opts()).unwrap();
+        assert_eq!(e.event_id.as_str().as_deref(), Some("a\"b"));
+        assert_eq!(e.event_id.get(), r#""a\"b""#, "kept as written");
+        assert_eq!(e.event_name.unwrap().as_str().as_deref(), Some("xA"));
+        assert_eq!(e.user_id.unwrap().as_str().as_deref(), Some("4.2e1"));
+        assert_eq!(e.event_type, EventType::Track);
+        assert!(e.timestamp.is_some());
+    }
+
     #[test]
     fn segment_names_map() {
         let raw = r#"{"messageId":"m1","event":"signed_up","userId":42}"#;
@@ -381,8 +453,12 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(e.event_id, "m1");
-        assert_eq!(e.event_name.as_deref(), Some("signed_up"));
-        assert_eq!(e.user_id.as_deref(), Some("42"));
+        assert_eq!(e.event_id.get(), r#""m1""#);
+        assert_eq!(e.event_name.unwrap().get(), r#""signed_up""#);
+        assert_eq!(
+            e.user_id.unwrap().get(),
+            r#""42""#,
+            "a numeric id is stored as a string"
+        );
     }
 }

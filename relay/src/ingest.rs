@@ -12,6 +12,7 @@ use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
 use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
 use crate::incoming::{Invalid, ParseOptions, parse};
+use crate::raw_json::RawJson;
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
 
 /// One event of a request that was refused.
@@ -126,9 +127,16 @@ impl Ingestor {
         let mut version = None;
         let mut deprecated = false;
         if event.event_type == EventType::Track {
-            let name = event.event_name.as_deref().unwrap_or_default();
+            // The name's text is borrowed from the body: a cheap copy.
+            let event_name = event.event_name.clone();
+            let name = event_name
+                .as_ref()
+                .and_then(RawJson::as_str)
+                .unwrap_or_default();
             let properties = Value::Object(std::mem::take(&mut event.properties));
-            let check = self.registry.check(name, event.schema_version, &properties);
+            let check = self
+                .registry
+                .check(&name, event.schema_version, &properties);
             if let Value::Object(map) = properties {
                 event.properties = map;
             }

@@ -1,10 +1,12 @@
-//! JSON values kept as their text, for an event's `context`: read borrowed
-//! from the request body and written into the record as they are, with no
-//! parsing into values and no escaping again.
+//! JSON values kept as their text, for an event's `context` and its string
+//! fields: read borrowed from the request body and written into the record
+//! as they are, with no parsing into values and no escaping again.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::{RawValue, to_raw_value};
 
@@ -13,8 +15,77 @@ use serde_json::value::{RawValue, to_raw_value};
 #[derive(Debug, Clone)]
 pub struct RawJson<'a>(Cow<'a, RawValue>);
 
+/// A string field of a record: JSON text from the request, or a string the
+/// relay made (written escaped, as any string).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonString<'a> {
+    /// JSON string text, written as it is.
+    Raw(RawJson<'a>),
+    /// A string.
+    Text(Cow<'a, str>),
+}
+
+impl Serialize for JsonString<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            JsonString::Raw(raw) => raw.serialize(serializer),
+            JsonString::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
 /// An event's `context`: its top-level keys, each value as JSON text.
-pub type Context<'a> = BTreeMap<String, RawJson<'a>>;
+pub type Context<'a> = BTreeMap<Key<'a>, RawJson<'a>>;
+
+/// An object key: borrowed from the body when it has no escapes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key<'a>(pub Cow<'a, str>);
+
+impl Borrow<str> for Key<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&'static str> for Key<'_> {
+    fn from(key: &'static str) -> Self {
+        Key(Cow::Borrowed(key))
+    }
+}
+
+impl Serialize for Key<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_string())))
+            }
+
+            fn visit_string<E: de::Error>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key)))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
 
 impl RawJson<'_> {
     /// A JSON string holding `s`.
@@ -30,12 +101,21 @@ impl RawJson<'_> {
 
     /// The string, when the value is a JSON string (escapes decoded).
     pub fn as_str(&self) -> Option<Cow<'_, str>> {
+        self.decode_str().ok().flatten()
+    }
+
+    /// The string when the value is a JSON string, `None` when it is another
+    /// kind of value, and an error for an escape that decodes to no string (a
+    /// lone surrogate: the text was only scanned, not decoded).
+    pub fn decode_str(&self) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
         let text = self.get();
-        let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+        let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            return Ok(None);
+        };
         if inner.contains('\\') {
-            serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+            serde_json::from_str::<String>(text).map(|s| Some(Cow::Owned(s)))
         } else {
-            Some(Cow::Borrowed(inner))
+            Ok(Some(Cow::Borrowed(inner)))
         }
     }
 }

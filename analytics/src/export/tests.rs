@@ -11,24 +11,26 @@ use super::*;
 /// purchases in hour 11 (only purchases have the typed `revenue` column).
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let event = |id: &str, name: &str, at: &str, properties: serde_json::Value| StoredEvent {
-        event_id: id.into(),
-        event_type: EventType::Track,
-        event_name: Some(name.into()),
-        user_id: Some("u1".into()),
-        anonymous_id: None,
-        previous_id: None,
-        group_id: None,
-        timestamp: Some(at.into()),
-        sent_at: Some(at.into()),
-        received_at: at.into(),
-        event_time: at.into(),
-        source: "web".into(),
-        properties: properties.as_object().cloned().unwrap_or_default(),
-        traits: Default::default(),
-        context: serde_json::Map::new(),
-        schema_version: None,
-        flags: Vec::new(),
+    let event = |id: &str, name: &str, at: &str, properties: serde_json::Value| -> StoredEvent {
+        StoredEvent {
+            event_id: id.into(),
+            event_type: EventType::Track,
+            event_name: Some(name.into()),
+            user_id: Some("u1".into()),
+            anonymous_id: None,
+            previous_id: None,
+            group_id: None,
+            timestamp: Some(at.into()),
+            sent_at: Some(at.into()),
+            received_at: at.into(),
+            event_time: at.into(),
+            source: "web".into(),
+            properties: properties.as_object().cloned().unwrap_or_default(),
+            traits: Default::default(),
+            context: serde_json::Map::new(),
+            schema_version: None,
+            flags: Vec::new(),
+        }
     };
     let events = [
         event(
