@@ -1,4 +1,5 @@
-//! `spoor bench relay`: the relay beside nginx under the same load generator.
+//! `spoor bench relay`: the relay beside nginx under the same load generator;
+//! `spoor bench stages`: the ingestion path's CPU per event, stage by stage.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,22 @@ pub enum BenchCommand {
     /// Load a real relay (fsync on) and nginx answering 204 with single events
     /// and batches; print requests/s, events/s and p50/p99 latency as Markdown.
     Relay(RelayArgs),
+    /// Time each stage of the ingestion path on one core, without HTTP or
+    /// disk (the table `bench relay` prints too). Deterministic
+    /// enough to compare builds by instructions under
+    /// `valgrind --tool=callgrind` when the machine's speed drifts.
+    Stages(StagesArgs),
+}
+
+/// Arguments of `spoor bench stages`.
+#[derive(Args)]
+pub struct StagesArgs {
+    /// Passes over the sample batch.
+    #[arg(long, default_value_t = 200)]
+    iterations: usize,
+    /// Events in the sample batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
 }
 
 /// Arguments of `spoor bench relay`.
@@ -62,7 +79,20 @@ pub struct RelayArgs {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Relay(args) => run_relay(args),
+        BenchCommand::Stages(args) => {
+            println!("{}", stage_table(args.batch_size, args.iterations)?);
+            Ok(())
+        }
     }
+}
+
+/// The stage table for a sample batch of `batch_size` events, as Markdown.
+fn stage_table(batch_size: usize, iterations: usize) -> anyhow::Result<String> {
+    let sample = batch_body("stages", batch_size, "2026-05-03T10:00:00.000Z");
+    let times = stages::measure(&sample, iterations)
+        .map_err(anyhow::Error::msg)
+        .context("timing the ingestion stages")?;
+    Ok(report::stages_markdown(&times))
 }
 
 fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
@@ -89,13 +119,10 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
             _ => Workload::Batch,
         }),
     };
-    let sample = batch_body("stages", args.batch_size, "2026-05-03T10:00:00.000Z");
-    let times = stages::measure(&sample, 200)
-        .map_err(anyhow::Error::msg)
-        .context("timing the ingestion stages")?;
+    let stages = stage_table(args.batch_size, 200)?;
     let result = relay::run(&options).context("running the relay benchmark")?;
     println!("{}", report::markdown(&result));
-    println!("{}", report::stages_markdown(&times));
+    println!("{stages}");
     let failed: u64 = result
         .scenarios
         .iter()
