@@ -166,15 +166,38 @@ fn apply_ip_policy(context: &mut Context<'_>, peer: Option<IpAddr>, policy: IpPo
             context.remove("ip");
         }
         (IpPolicy::Keep, Some(ip)) => {
-            context.insert(Key::from("ip"), RawJson::string(&ip.to_string()));
+            context.insert(Key::from("ip"), ip_json(ip));
         }
         (IpPolicy::Truncate, Some(ip)) => {
-            context.insert(
-                Key::from("ip"),
-                RawJson::string(&truncate_ip(ip).to_string()),
-            );
+            context.insert(Key::from("ip"), ip_json(truncate_ip(ip)));
         }
     }
+}
+
+/// `ip` as a JSON string. An IPv4 address is written by hand: `Display` goes
+/// through the formatting machinery, ~1,100 instructions of the ~32,000 an
+/// event cost.
+fn ip_json(ip: IpAddr) -> RawJson<'static> {
+    let IpAddr::V4(v4) = ip else {
+        return RawJson::string(&ip.to_string());
+    };
+    let mut text = String::with_capacity(17);
+    text.push('"');
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text.push('"');
+    // Digits and dots in quotes are a JSON string: the fallback never runs.
+    RawValue::from_string(text).map_or_else(|_| RawJson::string(&v4.to_string()), RawJson::from)
 }
 
 /// Zeroes the host part: IPv4 to /24, IPv6 to /48.
@@ -326,6 +349,10 @@ mod tests {
         assert!(!ctx.contains_key("ip"));
         apply_ip_policy(&mut ctx, Some("9.8.7.6".parse().unwrap()), IpPolicy::Keep);
         assert_eq!(ctx["ip"].get(), r#""9.8.7.6""#);
+        for ip in ["0.0.0.0", "10.200.9.255", "100.10.1.99", "255.255.255.255"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_json(ip).get(), format!("\"{ip}\""));
+        }
         ctx.insert("ip".into(), RawJson::string("2001:db8:1234:5678::1"));
         apply_ip_policy(&mut ctx, None, IpPolicy::Truncate);
         assert_eq!(ctx["ip"].get(), r#""2001:db8:1234::""#);
