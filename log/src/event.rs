@@ -139,6 +139,7 @@ pub struct DeadLetter {
     /// Position in the request's batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
-    /// The event as received.
+    /// The event as received; its text as a string when it is not a JSON
+    /// value (an escape that decodes to no character).
     pub event: Value,
 }

@@ -87,7 +87,10 @@ impl Ingestor {
                     out.flagged += usize::from(flagged);
                 }
                 Err(invalid) => {
-                    let event: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+                    // Text the envelope's scan let through but that decodes to no
+                    // JSON value (a lone surrogate escape) is kept as a string.
+                    let event: Value = serde_json::from_str(raw)
+                        .unwrap_or_else(|_| Value::String(raw.to_string()));
                     let event_id = ["eventId", "messageId"]
                         .iter()
                         .find_map(|k| event.get(k).and_then(Value::as_str))

@@ -252,6 +252,25 @@ fn all_invalid_is_422_and_still_dead_lettered() {
     assert_eq!(relay.dead_letters().len(), 2);
 }
 
+/// The envelope only scans each event's text; one whose escapes decode to no
+/// string is refused, and its dead letter keeps the text rather than nothing.
+#[test]
+fn undecodable_event_is_dead_lettered_with_its_text() {
+    let relay = TestRelay::start();
+    let bad = r#"{"eventId":"\ud800","eventName":"signed_up","userId":"u"}"#;
+    let body =
+        format!(r#"{{"batch":[{bad},{{"eventId":"ok-1","eventName":"signed_up","userId":"u"}}]}}"#);
+    let response = relay.post("/api/events/batch", &body);
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(answer["rejected"][0]["code"], "invalid_event");
+    let dead = relay.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["event"], bad);
+    assert_eq!(relay.log().len(), 1);
+}
+
 #[test]
 fn segment_batch_with_basic_auth_is_accepted() {
     let relay = TestRelay::start();
