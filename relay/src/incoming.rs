@@ -250,9 +250,12 @@ fn parse_type(t: &str) -> Result<EventType, Invalid> {
 
 /// A string field, decoded; `None` when it holds another kind of value.
 fn string_field<'b>(field: &str, value: &'b RawJson<'_>) -> Result<Option<Cow<'b, str>>, Invalid> {
-    value
-        .decode_str()
-        .map_err(|e| Invalid::new("invalid_event", format!("{field}: {e}")))
+    value.decode_str().map_err(|e| {
+        Invalid::new(
+            "invalid_event",
+            format!("{field} has an escape that is no character (a lone surrogate?): {e}"),
+        )
+    })
 }
 
 fn must_be_a_string(field: &str) -> Invalid {

@@ -265,6 +265,8 @@ fn undecodable_event_is_dead_lettered_with_its_text() {
     let answer: Value = response.json().unwrap();
     assert_eq!(answer["accepted"], 1);
     assert_eq!(answer["rejected"][0]["code"], "invalid_event");
+    let reason = answer["rejected"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("eventId has an escape"), "{reason}");
     let dead = relay.dead_letters();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["event"], bad);
