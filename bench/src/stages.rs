@@ -79,8 +79,8 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
                 versions.push(None);
                 continue;
             }
-            let event_name = event.event_name.clone();
-            let name = event_name
+            let name = event
+                .event_name
                 .as_ref()
                 .and_then(RawJson::as_str)
                 .unwrap_or_default();

@@ -34,32 +34,22 @@ impl Invalid {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Wire<'a> {
-    #[serde(borrow)]
     event_id: Option<RawJson<'a>>,
-    #[serde(borrow)]
     message_id: Option<RawJson<'a>>,
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type")]
     event_type: Option<RawJson<'a>>,
-    #[serde(borrow)]
     event_name: Option<RawJson<'a>>,
-    #[serde(borrow)]
     event: Option<RawJson<'a>>,
-    #[serde(borrow)]
     name: Option<RawJson<'a>>,
-    #[serde(borrow)]
     user_id: Option<RawJson<'a>>,
-    #[serde(borrow)]
     anonymous_id: Option<RawJson<'a>>,
-    #[serde(borrow)]
     previous_id: Option<RawJson<'a>>,
-    #[serde(borrow)]
     group_id: Option<RawJson<'a>>,
-    #[serde(borrow)]
     timestamp: Option<RawJson<'a>>,
-    #[serde(borrow)]
     sent_at: Option<RawJson<'a>>,
     properties: Option<Map<String, Value>>,
     traits: Option<Map<String, Value>>,
+    // Borrows (`'de: 'a`) for every field: the text fields are `RawJson<'a>` too.
     #[serde(borrow)]
     context: Option<Context<'a>>,
     schema_version: Option<u32>,
@@ -411,6 +401,18 @@ mod tests {
         );
         assert_eq!(e.context["n"].as_str(), None);
         assert_eq!(e.context["page"].get(), r#"{"path":"/"}"#);
+
+        let raw = with(r#"{"ip":"1.2.3.4","p\u0061ge":{}}"#);
+        let e = parse(&raw, &Limits::default(), opts()).unwrap();
+        let keys: Vec<_> = e.context.keys().map(|k| &k.0).collect();
+        assert!(
+            matches!(keys[0], Cow::Borrowed("ip")),
+            "a plain key is borrowed"
+        );
+        assert!(
+            matches!(keys[1], Cow::Owned(k) if k == "page"),
+            "an escaped one decoded"
+        );
     }
 
     /// String fields are kept as the JSON text they came in: each must be a

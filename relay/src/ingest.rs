@@ -130,9 +130,8 @@ impl Ingestor {
         let mut version = None;
         let mut deprecated = false;
         if event.event_type == EventType::Track {
-            // The name's text is borrowed from the body: a cheap copy.
-            let event_name = event.event_name.clone();
-            let name = event_name
+            let name = event
+                .event_name
                 .as_ref()
                 .and_then(RawJson::as_str)
                 .unwrap_or_default();
