@@ -15,6 +15,7 @@ use spoor_relay::envelope::{self, Shape};
 use spoor_relay::incoming::{self, ParseOptions};
 use spoor_relay::ingest::{Ingestor, Route};
 use spoor_relay::raw_json::RawJson;
+use spoor_relay::record;
 use spoor_relay::schema_registry::{SchemaCheck, SchemaRegistry};
 use time::OffsetDateTime;
 
@@ -104,10 +105,7 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
             .map(|(event, version)| enrich(event, &info, &ingestor.enrich, version, Vec::new()))
             .collect();
         let t4 = Instant::now();
-        let records: Vec<Vec<u8>> = stored
-            .iter()
-            .map(|s| serde_json::to_vec(s).unwrap_or_default())
-            .collect();
+        let records: Vec<Vec<u8>> = stored.iter().map(|s| record::write(s, 1024)).collect();
         let t5 = Instant::now();
         std::hint::black_box(records);
         let processed = ingestor.process(&env, &source, &info, Route::default());

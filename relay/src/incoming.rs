@@ -3,15 +3,14 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use spoor_log::event::EventType;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::Limits;
-use crate::limit_check;
 use crate::raw_json::{Context, RawJson};
+use crate::wire;
 
 /// A reason an event is refused: a stable code and a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,30 +28,6 @@ impl Invalid {
             message: message.into(),
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Wire<'a> {
-    event_id: Option<RawJson<'a>>,
-    message_id: Option<RawJson<'a>>,
-    #[serde(rename = "type")]
-    event_type: Option<RawJson<'a>>,
-    event_name: Option<RawJson<'a>>,
-    event: Option<RawJson<'a>>,
-    name: Option<RawJson<'a>>,
-    user_id: Option<RawJson<'a>>,
-    anonymous_id: Option<RawJson<'a>>,
-    previous_id: Option<RawJson<'a>>,
-    group_id: Option<RawJson<'a>>,
-    timestamp: Option<RawJson<'a>>,
-    sent_at: Option<RawJson<'a>>,
-    properties: Option<Map<String, Value>>,
-    traits: Option<Map<String, Value>>,
-    // Borrows (`'de: 'a`) for every field: the text fields are `RawJson<'a>` too.
-    #[serde(borrow)]
-    context: Option<Context<'a>>,
-    schema_version: Option<u32>,
 }
 
 /// A well-formed event, before enrichment. Its string fields are JSON
@@ -121,16 +96,7 @@ pub fn parse<'a>(
             ),
         ));
     }
-    let wire: Wire = serde_json::from_str(raw).map_err(|e| {
-        if e.is_data() {
-            Invalid::new("invalid_event", format!("{e}"))
-        } else {
-            // A single event's body reaches here unchecked: the route answers
-            // 400 for it (see `envelope`). In a batch only what the envelope's
-            // scan lets through gets here (a lone surrogate escape).
-            Invalid::new(NOT_JSON, format!("not valid JSON: {e}"))
-        }
-    })?;
+    let wire = wire::read(raw, limits)?;
 
     let event_type = match (options.route_type, wire.event_type) {
         (Some(t), _) => t,
@@ -191,19 +157,9 @@ pub fn parse<'a>(
             .or_else(|| options.batch_sent_at.map(RawJson::string)),
     )?;
 
-    let properties = wire.properties.unwrap_or_default();
-    let traits = wire.traits.unwrap_or_default();
+    let properties = object_field("properties", wire.properties)?;
+    let traits = object_field("traits", wire.traits)?;
     let context = wire.context.unwrap_or_default();
-    for (field, map) in [("properties", &properties), ("traits", &traits)] {
-        limit_check::key_count(field, map.len(), limits)?;
-        for (key, value) in map {
-            limit_check::value(field, key, value, limits)?;
-        }
-    }
-    limit_check::key_count("context", context.len(), limits)?;
-    for (key, value) in &context {
-        limit_check::raw_value("context", &key.0, value, limits)?;
-    }
     Ok(IncomingEvent {
         event_id,
         event_type,
@@ -219,6 +175,18 @@ pub fn parse<'a>(
         context,
         schema_version: wire.schema_version,
     })
+}
+
+/// `properties` or `traits` as the map JSON Schema checks. The text has been
+/// read and checked against the limits; serde_json reads it again to build the map.
+fn object_field(field: &str, text: Option<&str>) -> Result<Map<String, Value>, Invalid> {
+    text.map_or_else(
+        || Ok(Map::new()),
+        |text| {
+            serde_json::from_str(text)
+                .map_err(|e| Invalid::new("invalid_event", format!("{field}: {e}")))
+        },
+    )
 }
 
 fn parse_type(t: &str) -> Result<EventType, Invalid> {
@@ -392,19 +360,25 @@ mod tests {
 
         let raw = with(r#"{"ip":"1.2.3.4","q":"a\"b","n":1.50,"page":{"path":"/"},"ok":true}"#);
         let e = parse(&raw, &Limits::default(), opts()).unwrap();
-        assert_eq!(e.context["q"].as_str().as_deref(), Some("a\"b"));
-        assert_eq!(e.context["ip"].as_str().as_deref(), Some("1.2.3.4"));
         assert_eq!(
-            e.context["n"].get(),
+            e.context.get("q").unwrap().as_str().as_deref(),
+            Some("a\"b")
+        );
+        assert_eq!(
+            e.context.get("ip").unwrap().as_str().as_deref(),
+            Some("1.2.3.4")
+        );
+        assert_eq!(
+            e.context.get("n").unwrap().get(),
             "1.50",
             "numbers go through as written"
         );
-        assert_eq!(e.context["n"].as_str(), None);
-        assert_eq!(e.context["page"].get(), r#"{"path":"/"}"#);
+        assert_eq!(e.context.get("n").unwrap().as_str(), None);
+        assert_eq!(e.context.get("page").unwrap().get(), r#"{"path":"/"}"#);
 
         let raw = with(r#"{"ip":"1.2.3.4","p\u0061ge":{}}"#);
         let e = parse(&raw, &Limits::default(), opts()).unwrap();
-        let keys: Vec<_> = e.context.keys().map(|k| &k.0).collect();
+        let keys: Vec<_> = e.context.iter().map(|(k, _)| &k.0).collect();
         assert!(
             matches!(keys[0], Cow::Borrowed("ip")),
             "a plain key is borrowed"

@@ -13,6 +13,7 @@ use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
 use crate::incoming::{Invalid, ParseOptions, parse};
 use crate::raw_json::RawJson;
+use crate::record;
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
 
 /// One event of a request that was refused.
@@ -186,7 +187,7 @@ impl Ingestor {
         let stored = enrich(event, info, &self.enrich, version, flags);
         // A record is the event plus a few hundred bytes of server fields:
         // size the buffer once instead of growing it by doubling.
-        let record = to_json_sized(&stored, raw.len() + 512);
+        let record = record::write(&stored, raw.len() + 512);
         Ok((record, deprecated, flagged))
     }
 }
@@ -194,13 +195,4 @@ impl Ingestor {
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain structs of strings, maps and JSON values cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-fn to_json_sized<T: Serialize>(value: &T, capacity: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(capacity);
-    // As above: writing these into a Vec cannot fail.
-    match serde_json::to_writer(&mut out, value) {
-        Ok(()) => out,
-        Err(_) => Vec::new(),
-    }
 }

@@ -30,12 +30,13 @@ pub mod incoming;
 pub mod ingest;
 mod ingest_route;
 pub mod keys;
-mod limit_check;
 mod metrics;
 pub mod raw_json;
 mod read_api;
+pub mod record;
 pub mod schema_registry;
 mod server;
+mod wire;
 
 pub use background::BackgroundRelay;
 pub use server::{Relay, RelayState, StartError, dead_letter_dir, log_dir};

@@ -1,0 +1,846 @@
+//! One event's JSON text read in one pass: the text checked as JSON, its
+//! top-level fields found and kept as text borrowed from the body, and
+//! `properties`, `traits` and `context` checked against the limits
+//! (`config::Limits`: key count, nesting depth, string length) on the way.
+//!
+//! Hand-written: through serde_json's derive the same text was read three
+//! times (the fields, each string field decoded again, each context value
+//! walked again for the limits), most of an event's instructions
+//! (BENCHMARKS.md, "Relay"). The tests check it against serde_json.
+
+use std::borrow::Cow;
+
+use crate::config::Limits;
+use crate::incoming::{Invalid, NOT_JSON};
+use crate::raw_json::{Context, Key, RawJson, plain_len};
+
+/// Deepest nesting of objects and arrays read at all (the event itself is
+/// level 1), as in serde_json.
+const MAX_NESTING: usize = 127;
+
+/// An event's top-level fields as text. `null` counts as absent.
+#[derive(Debug, Default)]
+pub(crate) struct Wire<'a> {
+    pub event_id: Option<RawJson<'a>>,
+    pub message_id: Option<RawJson<'a>>,
+    pub event_type: Option<RawJson<'a>>,
+    pub event_name: Option<RawJson<'a>>,
+    pub event: Option<RawJson<'a>>,
+    pub name: Option<RawJson<'a>>,
+    pub user_id: Option<RawJson<'a>>,
+    pub anonymous_id: Option<RawJson<'a>>,
+    pub previous_id: Option<RawJson<'a>>,
+    pub group_id: Option<RawJson<'a>>,
+    pub timestamp: Option<RawJson<'a>>,
+    pub sent_at: Option<RawJson<'a>>,
+    /// An object within the limits, as text.
+    pub properties: Option<&'a str>,
+    /// An object within the limits, as text.
+    pub traits: Option<&'a str>,
+    /// Its entries, each value within the limits.
+    pub context: Option<Context<'a>>,
+    pub schema_version: Option<u32>,
+}
+
+/// The names read, in the order of [`Wire`]'s fields.
+const FIELDS: [&str; 16] = [
+    "eventId",
+    "messageId",
+    "type",
+    "eventName",
+    "event",
+    "name",
+    "userId",
+    "anonymousId",
+    "previousId",
+    "groupId",
+    "timestamp",
+    "sentAt",
+    "properties",
+    "traits",
+    "context",
+    "schemaVersion",
+];
+const PROPERTIES: usize = 12;
+const TRAITS: usize = 13;
+const CONTEXT: usize = 14;
+const SCHEMA_VERSION: usize = 15;
+
+/// The index of `key` in [`FIELDS`] (a `match`: a search compared every name).
+fn field_index(key: &str) -> Option<usize> {
+    Some(match key {
+        "eventId" => 0,
+        "messageId" => 1,
+        "type" => 2,
+        "eventName" => 3,
+        "event" => 4,
+        "name" => 5,
+        "userId" => 6,
+        "anonymousId" => 7,
+        "previousId" => 8,
+        "groupId" => 9,
+        "timestamp" => 10,
+        "sentAt" => 11,
+        "properties" => PROPERTIES,
+        "traits" => TRAITS,
+        "context" => CONTEXT,
+        "schemaVersion" => SCHEMA_VERSION,
+        _ => return None,
+    })
+}
+
+/// Reads one event. Text that is not JSON is refused as [`NOT_JSON`] before
+/// anything else; otherwise the first problem found (a field of the wrong
+/// kind, a duplicated field, a limit passed) is the refusal.
+pub(crate) fn read<'a>(text: &'a str, limits: &Limits) -> Result<Wire<'a>, Invalid> {
+    let mut reader = Reader {
+        text,
+        at: 0,
+        limits,
+        refused: None,
+    };
+    let wire = reader.event().map_err(|e| {
+        Invalid::new(
+            NOT_JSON,
+            format!("not valid JSON: {} at byte {}", e.what, e.at),
+        )
+    })?;
+    match reader.refused {
+        Some(invalid) => Err(invalid),
+        None => Ok(wire),
+    }
+}
+
+/// Where the text stops being JSON.
+#[derive(Debug)]
+struct Syntax {
+    what: &'static str,
+    at: usize,
+}
+
+/// Where a value sits inside `properties`, `traits` or `context`, for the limits.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    field: &'static str,
+    key: &'s str,
+    /// 1 for the value of a top-level key of the field.
+    depth: usize,
+}
+
+/// A string token read.
+struct Token {
+    /// Bytes once the escapes are decoded.
+    decoded_len: usize,
+    escaped: bool,
+    /// A `\u` escape that is half of a surrogate pair without the other half
+    /// (looked for only in checked strings).
+    lone_surrogate: bool,
+}
+
+struct Reader<'a, 'l> {
+    text: &'a str,
+    at: usize,
+    limits: &'l Limits,
+    /// The first refusal: reading goes on, so that text that is not JSON
+    /// further on is reported as such.
+    refused: Option<Invalid>,
+}
+
+impl<'a> Reader<'a, '_> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.at).copied()
+    }
+
+    fn syntax(&self, what: &'static str) -> Syntax {
+        Syntax { what, at: self.at }
+    }
+
+    fn refuse(&mut self, invalid: Invalid) {
+        if self.refused.is_none() {
+            self.refused = Some(invalid);
+        }
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), Syntax> {
+        if self.eat(byte) {
+            Ok(())
+        } else {
+            Err(self.syntax(what))
+        }
+    }
+
+    /// The text from `start` to here. Every position is on an ASCII byte of
+    /// JSON syntax, so the slice falls on character boundaries.
+    fn since(&self, start: usize) -> &'a str {
+        self.text.get(start..self.at).unwrap_or_default()
+    }
+
+    fn event(&mut self) -> Result<Wire<'a>, Syntax> {
+        let mut wire = Wire::default();
+        self.space();
+        if self.peek() != Some(b'{') {
+            self.value(1, None)?;
+            self.end()?;
+            self.refuse(Invalid::new(
+                "invalid_event",
+                "an event must be a JSON object",
+            ));
+            return Ok(wire);
+        }
+        self.at += 1;
+        self.space();
+        let mut seen = 0u32;
+        if !self.eat(b'}') {
+            loop {
+                self.space();
+                let key = self.key()?;
+                self.space();
+                self.expect(b':', "expected ':'")?;
+                self.space();
+                match field_index(&key) {
+                    Some(index) => {
+                        if seen & (1 << index) != 0 {
+                            self.refuse(Invalid::new(
+                                "invalid_event",
+                                format!("duplicate field `{}`", FIELDS[index]),
+                            ));
+                        }
+                        seen |= 1 << index;
+                        self.field(&mut wire, index)?;
+                    }
+                    None => self.value(2, None)?,
+                }
+                self.space();
+                if self.eat(b'}') {
+                    break;
+                }
+                self.expect(b',', "expected ',' or '}'")?;
+            }
+        }
+        self.end()?;
+        Ok(wire)
+    }
+
+    fn end(&mut self) -> Result<(), Syntax> {
+        self.space();
+        if self.at == self.text.len() {
+            Ok(())
+        } else {
+            Err(self.syntax("trailing characters"))
+        }
+    }
+
+    /// A top-level key, decoded (only to be compared with the names read).
+    fn key(&mut self) -> Result<Cow<'a, str>, Syntax> {
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax("expected a key"));
+        }
+        let start = self.at;
+        let token = self.string(false)?;
+        let text = self.since(start);
+        Ok(if token.escaped {
+            Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_default())
+        } else {
+            Cow::Borrowed(text.get(1..text.len() - 1).unwrap_or_default())
+        })
+    }
+
+    /// The value of `FIELDS[index]`, into `wire`.
+    fn field(&mut self, wire: &mut Wire<'a>, index: usize) -> Result<(), Syntax> {
+        let field = FIELDS[index];
+        let start = self.at;
+        match index {
+            PROPERTIES | TRAITS | CONTEXT => {
+                if self.peek() != Some(b'{') {
+                    self.value(2, None)?;
+                    if self.since(start) != "null" {
+                        self.refuse(Invalid::new(
+                            "invalid_event",
+                            format!("{field} must be an object"),
+                        ));
+                    }
+                    return Ok(());
+                }
+                let mut context = (index == CONTEXT).then(Context::new);
+                self.checked_object(field, context.as_mut())?;
+                let text = self.since(start);
+                match index {
+                    PROPERTIES => wire.properties = Some(text),
+                    TRAITS => wire.traits = Some(text),
+                    _ => wire.context = context,
+                }
+            }
+            SCHEMA_VERSION => {
+                self.value(2, None)?;
+                let text = self.since(start);
+                if text != "null" {
+                    match text.bytes().all(|b| b.is_ascii_digit()) {
+                        true => match text.parse::<u32>() {
+                            Ok(v) => wire.schema_version = Some(v),
+                            Err(_) => self.refuse(bad_schema_version()),
+                        },
+                        false => self.refuse(bad_schema_version()),
+                    }
+                }
+            }
+            _ => {
+                self.value(2, None)?;
+                let text = self.since(start);
+                if text != "null" {
+                    let raw = Some(RawJson::borrowed(text));
+                    match index {
+                        0 => wire.event_id = raw,
+                        1 => wire.message_id = raw,
+                        2 => wire.event_type = raw,
+                        3 => wire.event_name = raw,
+                        4 => wire.event = raw,
+                        5 => wire.name = raw,
+                        6 => wire.user_id = raw,
+                        7 => wire.anonymous_id = raw,
+                        8 => wire.previous_id = raw,
+                        9 => wire.group_id = raw,
+                        10 => wire.timestamp = raw,
+                        _ => wire.sent_at = raw,
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `properties`, `traits` or `context` (the reader is on its `{`): every
+    /// value checked against the limits, the entries kept in `context` when given.
+    fn checked_object(
+        &mut self,
+        field: &'static str,
+        mut context: Option<&mut Context<'a>>,
+    ) -> Result<(), Syntax> {
+        self.at += 1;
+        self.space();
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        let mut keys = 0usize;
+        loop {
+            self.space();
+            if self.peek() != Some(b'"') {
+                return Err(self.syntax("expected a key"));
+            }
+            let key_start = self.at;
+            let token = self.string(true)?;
+            let key_text = self.since(key_start);
+            let key = match (token.escaped, token.lone_surrogate) {
+                (_, true) => {
+                    self.refuse(Invalid::new(
+                        "invalid_event",
+                        format!("{field} has a key with a lone surrogate escape"),
+                    ));
+                    Cow::Borrowed("")
+                }
+                (false, false) => {
+                    Cow::Borrowed(key_text.get(1..key_text.len() - 1).unwrap_or_default())
+                }
+                (true, false) => {
+                    Cow::Owned(serde_json::from_str::<String>(key_text).unwrap_or_default())
+                }
+            };
+            keys += 1;
+            self.space();
+            self.expect(b':', "expected ':'")?;
+            self.space();
+            let value_start = self.at;
+            let scope = Scope {
+                field,
+                key: key.as_ref(),
+                depth: 1,
+            };
+            self.value(3, Some(scope))?;
+            let value = self.since(value_start);
+            if let Some(context) = context.as_deref_mut() {
+                context.push(Key(key), RawJson::borrowed(value));
+            }
+            self.space();
+            if self.eat(b'}') {
+                break;
+            }
+            self.expect(b',', "expected ',' or '}'")?;
+        }
+        if let Some(context) = context {
+            context.dedupe();
+        }
+        if keys > self.limits.max_properties {
+            self.refuse(Invalid::new(
+                "too_many_properties",
+                format!(
+                    "{field} has {keys} keys, over the limit of {}",
+                    self.limits.max_properties
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Any value; `scope` set: inside `properties`, `traits` or `context`,
+    /// where the limits hold and every string and number must read back.
+    /// `nesting`: the level the value is at, should it be an object or array.
+    fn value(&mut self, nesting: usize, scope: Option<Scope<'_>>) -> Result<(), Syntax> {
+        if nesting > MAX_NESTING && matches!(self.peek(), Some(b'{' | b'[')) {
+            return Err(self.syntax("nesting deeper than 127 levels"));
+        }
+        // After a refusal only the syntax matters.
+        let mut scope = scope.filter(|_| self.refused.is_none());
+        if let Some(s) = scope
+            && s.depth > self.limits.max_depth
+        {
+            self.refuse(Invalid::new(
+                "too_deep",
+                format!(
+                    "{}.{} nests deeper than {} levels",
+                    s.field, s.key, self.limits.max_depth
+                ),
+            ));
+            scope = None;
+        }
+        let deeper = scope.map(|s| Scope {
+            depth: s.depth + 1,
+            ..s
+        });
+        match self.peek() {
+            Some(b'{') => {
+                self.at += 1;
+                self.space();
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    self.space();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.syntax("expected a key"));
+                    }
+                    let token = self.string(scope.is_some())?;
+                    if token.lone_surrogate
+                        && let Some(s) = scope
+                    {
+                        self.refuse(lone_surrogate(s));
+                    }
+                    self.space();
+                    self.expect(b':', "expected ':'")?;
+                    self.space();
+                    self.value(nesting + 1, deeper)?;
+                    self.space();
+                    if self.eat(b'}') {
+                        return Ok(());
+                    }
+                    self.expect(b',', "expected ',' or '}'")?;
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                self.space();
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.space();
+                    self.value(nesting + 1, deeper)?;
+                    self.space();
+                    if self.eat(b']') {
+                        return Ok(());
+                    }
+                    self.expect(b',', "expected ',' or ']'")?;
+                }
+            }
+            Some(b'"') => {
+                let token = self.string(scope.is_some())?;
+                if let Some(s) = scope {
+                    if token.lone_surrogate {
+                        self.refuse(lone_surrogate(s));
+                    } else if token.decoded_len > self.limits.max_string_bytes {
+                        self.refuse(Invalid::new(
+                            "string_too_long",
+                            format!(
+                                "{}.{} is a string of {} bytes, over {}",
+                                s.field, s.key, token.decoded_len, self.limits.max_string_bytes
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.at;
+                let plain = self.number()?;
+                // What serde_json reads as an `f64` must be finite to read back.
+                if let Some(s) = scope
+                    && !plain
+                    && !self.since(start).parse::<f64>().is_ok_and(f64::is_finite)
+                {
+                    self.refuse(Invalid::new(
+                        "invalid_event",
+                        format!("{}.{}: number out of range", s.field, s.key),
+                    ));
+                }
+                Ok(())
+            }
+            Some(_) => Err(self.syntax("expected a value")),
+            None => Err(self.syntax("unexpected end")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static str) -> Result<(), Syntax> {
+        if self
+            .text
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
+        {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(self.syntax("expected a value"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// A number; true when it is an integer short enough to need no range check.
+    fn number(&mut self) -> Result<bool, Syntax> {
+        self.eat(b'-');
+        let integer = if self.eat(b'0') { 1 } else { self.digits() };
+        if integer == 0 {
+            return Err(self.syntax("expected a digit"));
+        }
+        let mut plain = integer <= 300;
+        if self.eat(b'.') && self.digits() == 0 {
+            return Err(self.syntax("expected a digit"));
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            plain = false;
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if self.digits() == 0 {
+                return Err(self.syntax("expected a digit"));
+            }
+        }
+        Ok(plain)
+    }
+
+    /// A string token (the reader is on its opening quote); `check`: look
+    /// for lone surrogates.
+    #[inline]
+    fn string(&mut self, check: bool) -> Result<Token, Syntax> {
+        let start = self.at;
+        self.at += 1;
+        let mut saved = 0usize;
+        let mut escaped = false;
+        let mut lone_surrogate = false;
+        loop {
+            self.skip_plain();
+            match self.peek() {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(Token {
+                        decoded_len: self.at - start - 2 - saved,
+                        escaped,
+                        lone_surrogate,
+                    });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    let (len, decoded, lone) = self.escape(check)?;
+                    saved += len - decoded;
+                    lone_surrogate |= lone;
+                }
+                Some(0x00..=0x1f) => return Err(self.syntax("control character in a string")),
+                Some(_) => self.at += 1,
+                None => return Err(self.syntax("unexpected end in a string")),
+            }
+        }
+    }
+
+    /// Skips bytes that need no attention in a string.
+    fn skip_plain(&mut self) {
+        self.at += plain_len(self.bytes().get(self.at..).unwrap_or_default());
+    }
+
+    /// An escape (the reader is on its backslash): (bytes of text, bytes
+    /// decoded, a lone surrogate). Surrogates are paired only when `check`.
+    fn escape(&mut self, check: bool) -> Result<(usize, usize, bool), Syntax> {
+        self.at += 1;
+        let kind = self
+            .peek()
+            .ok_or_else(|| self.syntax("unexpected end in a string"))?;
+        self.at += 1;
+        match kind {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok((2, 1, false)),
+            b'u' => {
+                let unit = self.hex4()?;
+                match unit {
+                    0..=0x7F => Ok((6, 1, false)),
+                    0x80..=0x7FF => Ok((6, 2, false)),
+                    0xD800..=0xDBFF if check => {
+                        let paired = self.text.get(self.at..).is_some_and(|rest| {
+                            rest.starts_with("\\u")
+                                && rest
+                                    .get(2..6)
+                                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                                    .is_some_and(|low| (0xDC00..=0xDFFF).contains(&low))
+                        });
+                        if paired {
+                            self.at += 6;
+                            Ok((12, 4, false))
+                        } else {
+                            Ok((6, 3, true))
+                        }
+                    }
+                    0xDC00..=0xDFFF if check => Ok((6, 3, true)),
+                    _ => Ok((6, 3, false)),
+                }
+            }
+            _ => Err(self.syntax("invalid escape")),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Syntax> {
+        let mut unit = 0;
+        for _ in 0..4 {
+            let digit = self
+                .peek()
+                .and_then(|b| char::from(b).to_digit(16))
+                .ok_or_else(|| self.syntax("invalid \\u escape"))?;
+            unit = unit * 16 + digit;
+            self.at += 1;
+        }
+        Ok(unit)
+    }
+}
+
+fn lone_surrogate(scope: Scope<'_>) -> Invalid {
+    Invalid::new(
+        "invalid_event",
+        format!(
+            "{}.{} has an escape that is no character (a lone surrogate)",
+            scope.field, scope.key
+        ),
+    )
+}
+
+fn bad_schema_version() -> Invalid {
+    Invalid::new(
+        "invalid_event",
+        "schemaVersion must be a whole number from 0 to 4294967295",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde::de::IgnoredAny;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn not_json(text: &str) -> bool {
+        matches!(read(text, &limits()), Err(e) if e.code == NOT_JSON)
+    }
+
+    #[test]
+    fn field_names_and_indexes_agree() {
+        for (i, name) in FIELDS.iter().enumerate() {
+            assert_eq!(field_index(name), Some(i));
+        }
+        assert_eq!(field_index("eventid"), None);
+    }
+
+    #[test]
+    fn fields_are_found_as_text() {
+        let text = r#" { "eventId" : "a\"b", "type":"track","userId":42,"x":{"y":[1,{"z":null}]},
+            "name":null, "properties":{"k":[1,2]}, "traits": {}, "schemaVersion": 3,
+            "context":{"ip":"1.2.3.4","p\u0061ge":{"path":"/"},"ip":"5.6.7.8"} } "#;
+        let wire = read(text, &limits()).unwrap();
+        assert_eq!(wire.event_id.unwrap().get(), r#""a\"b""#);
+        assert_eq!(wire.event_type.unwrap().get(), r#""track""#);
+        assert_eq!(wire.user_id.unwrap().get(), "42");
+        assert!(wire.name.is_none(), "null is absent");
+        assert_eq!(wire.properties, Some(r#"{"k":[1,2]}"#));
+        assert_eq!(wire.traits, Some("{}"));
+        assert_eq!(wire.schema_version, Some(3));
+        let context = wire.context.unwrap();
+        let entries: Vec<_> = context
+            .iter()
+            .map(|(k, v)| (k.0.to_string(), v.get().to_string()))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("ip".into(), r#""5.6.7.8""#.into()),
+                ("page".into(), r#"{"path":"/"}"#.into())
+            ],
+            "the last value of a repeated key, in the place of the first"
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let code = |text: &str| read(text, &limits()).unwrap_err().code;
+        assert_eq!(code(r#"{"eventId":"1","eventId":"2"}"#), "invalid_event");
+        assert_eq!(code(r#"[1]"#), "invalid_event");
+        assert_eq!(code(r#"{"properties":[]}"#), "invalid_event");
+        assert_eq!(code(r#"{"context":"x"}"#), "invalid_event");
+        assert_eq!(code(r#"{"schemaVersion":1.0}"#), "invalid_event");
+        assert_eq!(code(r#"{"schemaVersion":-1}"#), "invalid_event");
+        assert_eq!(code(r#"{"schemaVersion":4294967296}"#), "invalid_event");
+        assert_eq!(code(r#"{"traits":{"\udc00":1}}"#), "invalid_event");
+        assert_eq!(code(r#"{"properties":{"n":[1e400]}}"#), "invalid_event");
+        let many: Vec<String> = (0..=512).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let text = format!(r#"{{"context":{{{}}}}}"#, many.join(","));
+        assert_eq!(code(&text), "too_many_properties");
+        // Text that is not JSON further on is reported as such, not the first refusal.
+        assert_eq!(code(r#"{"eventId":1,"eventId":2,}"#), NOT_JSON);
+        let deep = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        assert_eq!(code(&format!(r#"{{"x":{deep}}}"#)), NOT_JSON);
+        let shallow = format!("{}{}", "[".repeat(126), "]".repeat(126));
+        assert!(read(&format!(r#"{{"x":{shallow}}}"#), &limits()).is_ok());
+    }
+
+    #[test]
+    fn lone_surrogates_outside_what_is_kept_are_left_alone() {
+        // The relay drops unknown fields; their strings are scanned, not decoded.
+        assert!(read(r#"{"other":"\ud800"}"#, &limits()).is_ok());
+    }
+
+    /// Pieces of JSON and of broken JSON, glued at random.
+    fn token_soup() -> impl Strategy<Value = String> {
+        const TOKENS: &[&str] = &[
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"",
+            "\\",
+            "\"a\"",
+            "\"k\":",
+            "\"context\":",
+            "\"properties\":",
+            "\"eventId\":",
+            "1",
+            "-",
+            "0",
+            "01",
+            ".",
+            "5",
+            "e5",
+            "E-3",
+            "e+",
+            "true",
+            "fals",
+            "false",
+            "null",
+            " ",
+            "\n",
+            "\u{1}",
+            "é",
+            "😀",
+            "\\n",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\\ud800",
+            "\\u12",
+            "\\x",
+            "x",
+            "/",
+            "\\/",
+        ];
+        prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.concat())
+    }
+
+    /// Any JSON value, with hostile strings in keys and values.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Not JSON exactly when serde_json's scan (which decodes nothing)
+        /// says so, wherever the soup lands.
+        #[test]
+        fn syntax_agrees_with_serde_json(soup in token_soup()) {
+            for text in [
+                soup.clone(),
+                format!("{{{soup}}}"),
+                format!(r#"{{"eventId":"1","context":{{"k":{soup}}}}}"#),
+                format!(r#"{{"properties":{soup}}}"#),
+            ] {
+                let reference = serde_json::from_str::<IgnoredAny>(&text).is_err();
+                prop_assert_eq!(not_json(&text), reference, "{:?}", text);
+            }
+        }
+
+        /// What serde_json writes is read, and the context and properties
+        /// found are the ones serde_json reads.
+        #[test]
+        fn reads_what_serde_json_writes(context in any_value(), properties in any_value(), pretty in any::<bool>()) {
+            let Value::Object(context) = json!({"c": context, "d": [context]}) else { unreachable!() };
+            let event = json!({"eventId": "e", "context": context, "properties": {"p": properties}, "extra": properties});
+            let text = if pretty {
+                serde_json::to_string_pretty(&event).unwrap()
+            } else {
+                serde_json::to_string(&event).unwrap()
+            };
+            let reread: Value = serde_json::from_str(&text).unwrap();
+            let wire = read(&text, &limits()).unwrap();
+            let found: serde_json::Map<String, Value> = wire
+                .context
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.0.to_string(), serde_json::from_str(v.get()).unwrap()))
+                .collect();
+            prop_assert_eq!(&Value::Object(found), &reread["context"]);
+            let properties: Value = serde_json::from_str(wire.properties.unwrap()).unwrap();
+            prop_assert_eq!(&properties, &reread["properties"]);
+        }
+    }
+}
