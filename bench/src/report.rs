@@ -117,7 +117,7 @@ pub fn stages_markdown(times: &StageTimes) -> String {
     let _ = writeln!(out, "| sum of stages | {:.2} | |", sum / 1000.0);
     let _ = writeln!(
         out,
-        "| `Ingestor::process` (all of it) | {:.2} | |",
+        "| `envelope::parse` + `Ingestor::process` (all of it) | {:.2} | |",
         times.process_ns / 1000.0
     );
     out

@@ -187,7 +187,7 @@ pub fn ingest_one(data: &[u8]) {
     } else {
         Shape::Batch
     };
-    let envelope = match envelope::parse(&decoded, shape) {
+    let envelope = match envelope::parse(&decoded, shape, &ingestor.limits) {
         Ok(envelope) => envelope,
         Err(e) => {
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "envelope refused: {e}");
@@ -204,9 +204,9 @@ pub fn ingest_one(data: &[u8]) {
         client_ip: Some(peer),
         source: &source.name,
     };
-    let processed = ingestor.process(&envelope, &source, &info, route);
-
     let n = envelope.events.len();
+    let processed = ingestor.process(envelope, &source, &info, route);
+
     assert_eq!(
         processed.records.len() + processed.rejected.len(),
         n,

@@ -1,15 +1,18 @@
 //! Request envelopes: one event, a `{"batch": [...]}`, or a Segment body.
 //!
-//! The envelope is parsed without parsing the events inside it, so the key can
-//! be checked and each event's size measured before any event is looked at.
-//! A single event's body is the event: it is not scanned here at all (only
-//! for a `writeKey` when it may hold one), and a syntax error found when the
-//! event is parsed answers 400 like one found here (see `incoming::parse`).
+//! A batch body is read in one pass with the events in it (`wire::read_batch`):
+//! text that is not JSON anywhere in it is a 400, and each event's fields come
+//! out found and checked for `incoming` to go on from. A single event's body
+//! is the event: it is not scanned here at all (only for a `writeKey` when it
+//! may hold one), and a syntax error found when the event is read answers 400
+//! like one found here (see `incoming::parse`).
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
+use crate::config::Limits;
 use crate::error::ApiError;
+use crate::incoming::{Invalid, NOT_JSON};
+use crate::wire::{self, Wire};
 
 /// Which routes a body came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +26,11 @@ pub enum Shape {
 /// A parsed envelope: the raw events and the request-level fields.
 #[derive(Debug)]
 pub struct Envelope<'a> {
-    /// Each event's JSON text, unparsed (a single event's not even checked).
+    /// Each event's JSON text (a single event's not checked yet).
     pub events: Vec<&'a str>,
+    /// What reading each event found, when the envelope read them (a batch);
+    /// empty for a single event, which `incoming::parse` reads.
+    pub read: Vec<Result<Wire<'a>, Invalid>>,
     /// `writeKey` from the body (sendBeacon cannot set headers).
     pub write_key: Option<String>,
     /// Batch-level `sentAt`, used for events without their own.
@@ -35,26 +41,14 @@ pub struct Envelope<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BatchBody<'a> {
-    #[serde(borrow)]
-    batch: Option<Vec<&'a RawValue>>,
-    #[serde(default)]
-    write_key: Option<String>,
-    #[serde(default)]
-    sent_at: Option<String>,
-    #[serde(default)]
-    dropped: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct SingleFields {
     #[serde(default)]
     write_key: Option<String>,
 }
 
 /// Parses the envelope; a body that is not JSON of the right shape is a 400.
-pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
+/// The events of a batch are read against `limits`.
+pub fn parse<'a>(body: &'a [u8], shape: Shape, limits: &Limits) -> Result<Envelope<'a>, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the body is not UTF-8: {e}"))
     })?;
@@ -77,14 +71,24 @@ pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
             };
             Ok(Envelope {
                 events: vec![text],
+                read: Vec::new(),
                 write_key,
                 sent_at: None,
                 dropped: 0,
             })
         }
         Shape::Batch => {
-            let body: BatchBody<'_> = serde_json::from_str(text).map_err(refused)?;
-            let events = body.batch.ok_or_else(|| {
+            let body = wire::read_batch(text, limits).map_err(|e| {
+                if e.code == NOT_JSON {
+                    ApiError::bad_request(NOT_JSON, format!("the body is {}", e.message))
+                } else {
+                    ApiError::bad_request(
+                        e.code,
+                        format!("the body has a field of the wrong type: {}", e.message),
+                    )
+                }
+            })?;
+            let events = body.events.ok_or_else(|| {
                 ApiError::bad_request("invalid_batch", "the body must be {\"batch\": [...]}")
             })?;
             if events.is_empty() {
@@ -93,8 +97,10 @@ pub fn parse(body: &[u8], shape: Shape) -> Result<Envelope<'_>, ApiError> {
                     "the batch holds no events",
                 ));
             }
+            let (events, read) = events.into_iter().unzip();
             Ok(Envelope {
-                events: events.into_iter().map(RawValue::get).collect(),
+                events,
+                read,
                 write_key: body.write_key,
                 sent_at: body.sent_at,
                 dropped: body.dropped.unwrap_or(0),
@@ -133,7 +139,7 @@ mod tests {
     #[test]
     fn batch_envelope() {
         let body = br#"{"batch":[{"a":1},{"b":[2]}],"writeKey":"k","sentAt":"2026-01-01T00:00:00Z","dropped":3}"#;
-        let e = parse(body, Shape::Batch).unwrap();
+        let e = parse(body, Shape::Batch, &Limits::default()).unwrap();
         assert_eq!(e.events.len(), 2);
         assert_eq!(e.events[1], r#"{"b":[2]}"#);
         assert_eq!(e.write_key.as_deref(), Some("k"));
@@ -142,17 +148,34 @@ mod tests {
 
     #[test]
     fn single_envelope_write_key() {
-        let plain = parse(br#"{"eventId":"1","writeKey":"k"}"#, Shape::Single).unwrap();
+        let plain = parse(
+            br#"{"eventId":"1","writeKey":"k"}"#,
+            Shape::Single,
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(plain.write_key.as_deref(), Some("k"));
-        let escaped = parse(br#"{"eventId":"1","write\u004bey":"k"}"#, Shape::Single).unwrap();
+        let escaped = parse(
+            br#"{"eventId":"1","write\u004bey":"k"}"#,
+            Shape::Single,
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(escaped.write_key.as_deref(), Some("k"));
-        let none = parse(br#"{"eventId":"1","x":"a\"b"}"#, Shape::Single).unwrap();
+        let none = parse(
+            br#"{"eventId":"1","x":"a\"b"}"#,
+            Shape::Single,
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(none.write_key, None);
-        let without = parse(br#" {"eventId":"1"} "#, Shape::Single).unwrap();
+        let without = parse(br#" {"eventId":"1"} "#, Shape::Single, &Limits::default()).unwrap();
         assert_eq!(without.write_key, None);
         assert_eq!(without.events[0], r#"{"eventId":"1"}"#);
         assert_eq!(
-            parse(br#"{"writeKey":5}"#, Shape::Single).unwrap_err().code,
+            parse(br#"{"writeKey":5}"#, Shape::Single, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_body"
         );
     }
@@ -160,27 +183,39 @@ mod tests {
     #[test]
     fn bad_bodies() {
         assert_eq!(
-            parse(b"{nope", Shape::Batch).unwrap_err().code,
+            parse(b"{nope", Shape::Batch, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_json"
         );
         assert_eq!(
-            parse(b"[1]", Shape::Single).unwrap_err().code,
+            parse(b"[1]", Shape::Single, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_json"
         );
         assert_eq!(
-            parse(br#"{"batch":[]}"#, Shape::Batch).unwrap_err().code,
+            parse(br#"{"batch":[]}"#, Shape::Batch, &Limits::default())
+                .unwrap_err()
+                .code,
             "empty_batch"
         );
         assert_eq!(
-            parse(br#"{"x":1}"#, Shape::Batch).unwrap_err().code,
+            parse(br#"{"x":1}"#, Shape::Batch, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_batch"
         );
         assert_eq!(
-            parse(br#"{"batch":5}"#, Shape::Batch).unwrap_err().code,
+            parse(br#"{"batch":5}"#, Shape::Batch, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_body"
         );
         assert_eq!(
-            parse(&[0xff, 0xfe], Shape::Single).unwrap_err().code,
+            parse(&[0xff, 0xfe], Shape::Single, &Limits::default())
+                .unwrap_err()
+                .code,
             "invalid_json"
         );
     }

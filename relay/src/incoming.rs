@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::config::Limits;
 use crate::raw_json::{Context, RawJson};
-use crate::wire;
+use crate::wire::{self, Wire};
 
 /// A reason an event is refused: a stable code and a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,23 @@ pub fn parse<'a>(
     limits: &Limits,
     options: ParseOptions<'_>,
 ) -> Result<IncomingEvent<'a>, Invalid> {
+    check_size(raw, limits)?;
+    from_wire(wire::read(raw, limits)?, options)
+}
+
+/// Checks one event of a batch the envelope has read: `raw` is its text and
+/// `read` what reading it found (see `wire::read_batch`).
+pub fn from_read<'a>(
+    raw: &str,
+    read: Result<Wire<'a>, Invalid>,
+    limits: &Limits,
+    options: ParseOptions<'_>,
+) -> Result<IncomingEvent<'a>, Invalid> {
+    check_size(raw, limits)?;
+    from_wire(read?, options)
+}
+
+fn check_size(raw: &str, limits: &Limits) -> Result<(), Invalid> {
     if raw.len() > limits.max_event_bytes {
         return Err(Invalid::new(
             "event_too_large",
@@ -96,8 +113,11 @@ pub fn parse<'a>(
             ),
         ));
     }
-    let wire = wire::read(raw, limits)?;
+    Ok(())
+}
 
+/// The event from its fields as read: the kinds, names and ids checked.
+fn from_wire<'a>(wire: Wire<'a>, options: ParseOptions<'_>) -> Result<IncomingEvent<'a>, Invalid> {
     let event_type = match (options.route_type, wire.event_type) {
         (Some(t), _) => t,
         (None, None) => EventType::Track,

@@ -11,7 +11,7 @@ use spoor_log::event::{DeadLetter, EventType};
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
 use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
-use crate::incoming::{Invalid, ParseOptions, parse};
+use crate::incoming::{IncomingEvent, Invalid, ParseOptions, from_read, parse};
 use crate::raw_json::RawJson;
 use crate::record;
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
@@ -69,7 +69,7 @@ impl Ingestor {
     /// Processes every event of `envelope` for `source`.
     pub fn process(
         &self,
-        envelope: &Envelope<'_>,
+        envelope: Envelope<'_>,
         source: &SourceConfig,
         info: &RequestInfo<'_>,
         route: Route,
@@ -80,8 +80,13 @@ impl Ingestor {
             generate_missing_id: route.segment,
         };
         let mut out = Processed::default();
+        let mut read = envelope.read.into_iter();
         for (index, raw) in envelope.events.iter().enumerate() {
-            match self.accept(raw, source, info, options) {
+            let event = match read.next() {
+                Some(wire) => from_read(raw, wire, &self.limits, options),
+                None => parse(raw, &self.limits, options),
+            };
+            match event.and_then(|event| self.accept(event, raw.len(), source, info)) {
                 Ok((record, deprecated, flagged)) => {
                     out.records.push(record);
                     out.deprecated += usize::from(deprecated);
@@ -118,15 +123,15 @@ impl Ingestor {
         out
     }
 
-    /// One event to a log record; returns (record, deprecated, flagged).
+    /// One event (of `raw_len` bytes of JSON) to a log record; returns
+    /// (record, deprecated, flagged).
     fn accept(
         &self,
-        raw: &str,
+        mut event: IncomingEvent<'_>,
+        raw_len: usize,
         source: &SourceConfig,
         info: &RequestInfo<'_>,
-        options: ParseOptions<'_>,
     ) -> Result<(Vec<u8>, bool, bool), Invalid> {
-        let mut event = parse(raw, &self.limits, options)?;
         let mut flags = Vec::new();
         let mut version = None;
         let mut deprecated = false;
@@ -187,7 +192,7 @@ impl Ingestor {
         let stored = enrich(event, info, &self.enrich, version, flags);
         // A record is the event plus a few hundred bytes of server fields:
         // size the buffer once instead of growing it by doubling.
-        let record = record::write(&stored, raw.len() + 512);
+        let record = record::write(&stored, raw_len + 512);
         Ok((record, deprecated, flagged))
     }
 }

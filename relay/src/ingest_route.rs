@@ -275,7 +275,7 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
         received_at,
     } = request;
     let body = body::decode(&headers, raw, limits.max_request_bytes)?;
-    let envelope = envelope::parse(&body, route.shape)?;
+    let envelope = envelope::parse(&body, route.shape, limits)?;
     let source = match header_source {
         Some(index) => state
             .keys
@@ -314,9 +314,10 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
         client_ip: client_ip(&headers, peer, state.config.enrich.trust_forwarded_for),
         source: &source.config.name,
     };
+    let dropped = envelope.dropped;
     let processed = state
         .ingestor
-        .process(&envelope, &source.config, &info, route.route);
+        .process(envelope, &source.config, &info, route.route);
     // A single event's body is first parsed here (see `envelope`): one that
     // is not JSON is a malformed request, not a refused event.
     if route.shape == Shape::Single
@@ -328,7 +329,7 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
             format!("the body is {}", only.reason),
         ));
     }
-    state.metrics.sdk_dropped.inc_by(envelope.dropped);
+    state.metrics.sdk_dropped.inc_by(dropped);
     Ok(Prepared {
         accepted_counter: state.metrics.accepted_counter(&source.config.name),
         processed,

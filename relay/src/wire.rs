@@ -18,29 +18,62 @@ use crate::raw_json::{Context, Key, RawJson, plain_len};
 /// level 1), as in serde_json.
 const MAX_NESTING: usize = 127;
 
-/// An event's top-level fields as text. `null` counts as absent.
+/// An event's top-level fields as the JSON text they came in (any kind of
+/// value: `incoming` checks the kinds). `null` counts as absent.
 #[derive(Debug, Default)]
-pub(crate) struct Wire<'a> {
+pub struct Wire<'a> {
+    /// `eventId`.
     pub event_id: Option<RawJson<'a>>,
+    /// `messageId` (Segment's name for the event id).
     pub message_id: Option<RawJson<'a>>,
+    /// `type`.
     pub event_type: Option<RawJson<'a>>,
+    /// `eventName`.
     pub event_name: Option<RawJson<'a>>,
+    /// `event` (Segment's name for a track event's name).
     pub event: Option<RawJson<'a>>,
+    /// `name` (Segment's name for a page or screen name).
     pub name: Option<RawJson<'a>>,
+    /// `userId`.
     pub user_id: Option<RawJson<'a>>,
+    /// `anonymousId`.
     pub anonymous_id: Option<RawJson<'a>>,
+    /// `previousId`.
     pub previous_id: Option<RawJson<'a>>,
+    /// `groupId`.
     pub group_id: Option<RawJson<'a>>,
+    /// `timestamp`.
     pub timestamp: Option<RawJson<'a>>,
+    /// `sentAt`.
     pub sent_at: Option<RawJson<'a>>,
-    /// An object within the limits, as text.
+    /// `properties`: an object within the limits, as text.
     pub properties: Option<&'a str>,
-    /// An object within the limits, as text.
+    /// `traits`: an object within the limits, as text.
     pub traits: Option<&'a str>,
-    /// Its entries, each value within the limits.
+    /// `context`: its entries, each value within the limits.
     pub context: Option<Context<'a>>,
+    /// `schemaVersion`.
     pub schema_version: Option<u32>,
 }
+
+/// An event of a batch: its text, and what reading it found.
+pub type ReadEvent<'a> = (&'a str, Result<Wire<'a>, Invalid>);
+
+/// A `{"batch": [...]}` body read in one pass, its events with it.
+#[derive(Debug, Default)]
+pub struct Batch<'a> {
+    /// Each event; `None` without a `batch` field.
+    pub events: Option<Vec<ReadEvent<'a>>>,
+    /// `writeKey`.
+    pub write_key: Option<String>,
+    /// `sentAt`, for the events without their own.
+    pub sent_at: Option<String>,
+    /// `dropped`: events the SDK dropped from its full queue.
+    pub dropped: Option<u64>,
+}
+
+/// The code of a body with a field of the wrong kind (`batch` not an array, ...).
+pub const WRONG_BODY_FIELD: &str = "invalid_body";
 
 /// The names read, in the order of [`Wire`]'s fields.
 const FIELDS: [&str; 16] = [
@@ -92,23 +125,16 @@ fn field_index(key: &str) -> Option<usize> {
 /// Reads one event. Text that is not JSON is refused as [`NOT_JSON`] before
 /// anything else; otherwise the first problem found (a field of the wrong
 /// kind, a duplicated field, a limit passed) is the refusal.
-pub(crate) fn read<'a>(text: &'a str, limits: &Limits) -> Result<Wire<'a>, Invalid> {
-    let mut reader = Reader {
-        text,
-        at: 0,
-        limits,
-        refused: None,
-    };
-    let wire = reader.event().map_err(|e| {
-        Invalid::new(
-            NOT_JSON,
-            format!("not valid JSON: {} at byte {}", e.what, e.at),
-        )
-    })?;
-    match reader.refused {
-        Some(invalid) => Err(invalid),
-        None => Ok(wire),
-    }
+pub fn read<'a>(text: &'a str, limits: &Limits) -> Result<Wire<'a>, Invalid> {
+    Reader::new(text, limits).whole(|reader| reader.event(1))
+}
+
+/// Reads a batch body and every event in it, each as [`read`] would. Text
+/// that is not JSON anywhere in the body is refused as [`NOT_JSON`], a body
+/// field of the wrong kind as [`WRONG_BODY_FIELD`]; an event's own problems
+/// are that event's.
+pub fn read_batch<'a>(text: &'a str, limits: &Limits) -> Result<Batch<'a>, Invalid> {
+    Reader::new(text, limits).whole(Reader::batch)
 }
 
 /// Where the text stops being JSON.
@@ -146,7 +172,31 @@ struct Reader<'a, 'l> {
     refused: Option<Invalid>,
 }
 
-impl<'a> Reader<'a, '_> {
+impl<'a, 'l> Reader<'a, 'l> {
+    fn new(text: &'a str, limits: &'l Limits) -> Self {
+        Reader {
+            text,
+            at: 0,
+            limits,
+            refused: None,
+        }
+    }
+
+    /// Reads the whole text with `read`: the syntax error, else the first refusal, else what was read.
+    fn whole<T>(mut self, read: impl FnOnce(&mut Self) -> Result<T, Syntax>) -> Result<T, Invalid> {
+        let found = read(&mut self).and_then(|found| self.end().map(|()| found));
+        let found = found.map_err(|e| {
+            Invalid::new(
+                NOT_JSON,
+                format!("not valid JSON: {} at byte {}", e.what, e.at),
+            )
+        })?;
+        match self.refused {
+            Some(invalid) => Err(invalid),
+            None => Ok(found),
+        }
+    }
+
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
@@ -191,50 +241,171 @@ impl<'a> Reader<'a, '_> {
         self.text.get(start..self.at).unwrap_or_default()
     }
 
-    fn event(&mut self) -> Result<Wire<'a>, Syntax> {
+    /// An event at `nesting` (1 for a body that is one event).
+    fn event(&mut self, nesting: usize) -> Result<Wire<'a>, Syntax> {
         let mut wire = Wire::default();
         self.space();
         if self.peek() != Some(b'{') {
-            self.value(1, None)?;
-            self.end()?;
+            self.value(nesting, None)?;
             self.refuse(Invalid::new(
                 "invalid_event",
                 "an event must be a JSON object",
             ));
             return Ok(wire);
         }
+        let mut seen = 0u32;
+        self.object(|reader, key| {
+            match field_index(&key) {
+                Some(index) => {
+                    if seen & (1 << index) != 0 {
+                        reader.refuse(Invalid::new(
+                            "invalid_event",
+                            format!("duplicate field `{}`", FIELDS[index]),
+                        ));
+                    }
+                    seen |= 1 << index;
+                    reader.field(&mut wire, index, nesting + 1)?;
+                }
+                None => reader.value(nesting + 1, None)?,
+            }
+            Ok(())
+        })?;
+        Ok(wire)
+    }
+
+    /// The members of an object (the reader is on its `{`): `member` reads
+    /// each value, given the key (decoded only to be compared with names).
+    fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Syntax>,
+    ) -> Result<(), Syntax> {
         self.at += 1;
         self.space();
-        let mut seen = 0u32;
-        if !self.eat(b'}') {
-            loop {
-                self.space();
-                let key = self.key()?;
-                self.space();
-                self.expect(b':', "expected ':'")?;
-                self.space();
-                match field_index(&key) {
-                    Some(index) => {
-                        if seen & (1 << index) != 0 {
-                            self.refuse(Invalid::new(
-                                "invalid_event",
-                                format!("duplicate field `{}`", FIELDS[index]),
-                            ));
-                        }
-                        seen |= 1 << index;
-                        self.field(&mut wire, index)?;
-                    }
-                    None => self.value(2, None)?,
-                }
-                self.space();
-                if self.eat(b'}') {
-                    break;
-                }
-                self.expect(b',', "expected ',' or '}'")?;
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            self.space();
+            let key = self.key()?;
+            self.space();
+            self.expect(b':', "expected ':'")?;
+            self.space();
+            member(self, key)?;
+            self.space();
+            if self.eat(b'}') {
+                return Ok(());
+            }
+            self.expect(b',', "expected ',' or '}'")?;
+        }
+    }
+
+    /// A batch body: its fields, and each event read where it stands.
+    fn batch(&mut self) -> Result<Batch<'a>, Syntax> {
+        let mut batch = Batch::default();
+        self.space();
+        if self.peek() != Some(b'{') {
+            self.value(1, None)?;
+            self.refuse(wrong_body_field("the body must be a JSON object"));
+            return Ok(batch);
+        }
+        let mut seen = [false; 4];
+        self.object(|reader, key| {
+            let index = match key.as_ref() {
+                "batch" => 0,
+                "writeKey" => 1,
+                "sentAt" => 2,
+                "dropped" => 3,
+                _ => return reader.value(2, None),
+            };
+            if std::mem::replace(&mut seen[index], true) {
+                reader.refuse(wrong_body_field(&format!("duplicate field `{key}`")));
+            }
+            match index {
+                0 => batch.events = reader.events()?,
+                1 => batch.write_key = reader.body_string("writeKey")?,
+                2 => batch.sent_at = reader.body_string("sentAt")?,
+                _ => batch.dropped = reader.body_count("dropped")?,
+            }
+            Ok(())
+        })?;
+        Ok(batch)
+    }
+
+    /// The `batch` array: each event read, with its own refusal.
+    fn events(&mut self) -> Result<Option<Vec<ReadEvent<'a>>>, Syntax> {
+        let start = self.at;
+        if self.peek() != Some(b'[') {
+            self.value(2, None)?;
+            if self.since(start) != "null" {
+                self.refuse(wrong_body_field("batch must be an array of events"));
+            }
+            return Ok(None);
+        }
+        self.at += 1;
+        self.space();
+        let mut events = Vec::new();
+        if self.eat(b']') {
+            return Ok(Some(events));
+        }
+        let body_refused = self.refused.take();
+        loop {
+            self.space();
+            let event_start = self.at;
+            let wire = self.event(3)?;
+            let read = match self.refused.take() {
+                Some(invalid) => Err(invalid),
+                None => Ok(wire),
+            };
+            events.push((self.since(event_start), read));
+            self.space();
+            if self.eat(b']') {
+                break;
+            }
+            self.expect(b',', "expected ',' or ']'")?;
+        }
+        self.refused = body_refused;
+        Ok(Some(events))
+    }
+
+    /// A body field that must be a string (or null).
+    fn body_string(&mut self, field: &str) -> Result<Option<String>, Syntax> {
+        let start = self.at;
+        self.value(2, None)?;
+        let text = self.since(start);
+        if text == "null" {
+            return Ok(None);
+        }
+        match RawJson::borrowed(text).decode_str() {
+            Ok(Some(s)) => Ok(Some(s.into_owned())),
+            Ok(None) => {
+                self.refuse(wrong_body_field(&format!("{field} must be a string")));
+                Ok(None)
+            }
+            Err(_) => {
+                self.refuse(wrong_body_field(&format!(
+                    "{field} has an escape that is no character (a lone surrogate?)"
+                )));
+                Ok(None)
             }
         }
-        self.end()?;
-        Ok(wire)
+    }
+
+    /// A body field that must be a whole number (or null).
+    fn body_count(&mut self, field: &str) -> Result<Option<u64>, Syntax> {
+        let start = self.at;
+        self.value(2, None)?;
+        let text = self.since(start);
+        if text == "null" {
+            return Ok(None);
+        }
+        match text.bytes().all(|b| b.is_ascii_digit()) {
+            true => match text.parse() {
+                Ok(n) => return Ok(Some(n)),
+                Err(_) => self.refuse(wrong_body_field(&format!("{field} is out of range"))),
+            },
+            false => self.refuse(wrong_body_field(&format!("{field} must be a whole number"))),
+        }
+        Ok(None)
     }
 
     fn end(&mut self) -> Result<(), Syntax> {
@@ -261,14 +432,14 @@ impl<'a> Reader<'a, '_> {
         })
     }
 
-    /// The value of `FIELDS[index]`, into `wire`.
-    fn field(&mut self, wire: &mut Wire<'a>, index: usize) -> Result<(), Syntax> {
+    /// The value of `FIELDS[index]` at `nesting`, into `wire`.
+    fn field(&mut self, wire: &mut Wire<'a>, index: usize, nesting: usize) -> Result<(), Syntax> {
         let field = FIELDS[index];
         let start = self.at;
         match index {
             PROPERTIES | TRAITS | CONTEXT => {
                 if self.peek() != Some(b'{') {
-                    self.value(2, None)?;
+                    self.value(nesting, None)?;
                     if self.since(start) != "null" {
                         self.refuse(Invalid::new(
                             "invalid_event",
@@ -278,7 +449,7 @@ impl<'a> Reader<'a, '_> {
                     return Ok(());
                 }
                 let mut context = (index == CONTEXT).then(Context::new);
-                self.checked_object(field, context.as_mut())?;
+                self.checked_object(field, nesting, context.as_mut())?;
                 let text = self.since(start);
                 match index {
                     PROPERTIES => wire.properties = Some(text),
@@ -287,7 +458,7 @@ impl<'a> Reader<'a, '_> {
                 }
             }
             SCHEMA_VERSION => {
-                self.value(2, None)?;
+                self.value(nesting, None)?;
                 let text = self.since(start);
                 if text != "null" {
                     match text.bytes().all(|b| b.is_ascii_digit()) {
@@ -300,7 +471,7 @@ impl<'a> Reader<'a, '_> {
                 }
             }
             _ => {
-                self.value(2, None)?;
+                self.value(nesting, None)?;
                 let text = self.since(start);
                 if text != "null" {
                     let raw = Some(RawJson::borrowed(text));
@@ -329,6 +500,7 @@ impl<'a> Reader<'a, '_> {
     fn checked_object(
         &mut self,
         field: &'static str,
+        nesting: usize,
         mut context: Option<&mut Context<'a>>,
     ) -> Result<(), Syntax> {
         self.at += 1;
@@ -370,7 +542,7 @@ impl<'a> Reader<'a, '_> {
                 key: key.as_ref(),
                 depth: 1,
             };
-            self.value(3, Some(scope))?;
+            self.value(nesting + 1, Some(scope))?;
             let value = self.since(value_start);
             if let Some(context) = context.as_deref_mut() {
                 context.push(Key(key), RawJson::borrowed(value));
@@ -650,6 +822,10 @@ fn lone_surrogate(scope: Scope<'_>) -> Invalid {
     )
 }
 
+fn wrong_body_field(message: &str) -> Invalid {
+    Invalid::new(WRONG_BODY_FIELD, message)
+}
+
 fn bad_schema_version() -> Invalid {
     Invalid::new(
         "invalid_event",
@@ -730,6 +906,63 @@ mod tests {
         assert_eq!(code(&format!(r#"{{"x":{deep}}}"#)), NOT_JSON);
         let shallow = format!("{}{}", "[".repeat(126), "]".repeat(126));
         assert!(read(&format!(r#"{{"x":{shallow}}}"#), &limits()).is_ok());
+    }
+
+    #[test]
+    fn a_batch_is_read_with_its_events() {
+        let text = r#"{"sentAt":"2026-01-01T00:00:00Z","batch":[{"eventId":"1"} , {"eventId":"1","eventId":"2"},
+            7,{"context":{"x":"\ud800"}}],"writeKey":"k\u0031","dropped":3,"other":[{}]}"#;
+        let batch = read_batch(text, &limits()).unwrap();
+        assert_eq!(batch.write_key.as_deref(), Some("k1"));
+        assert_eq!(batch.sent_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert_eq!(batch.dropped, Some(3));
+        let events = batch.events.unwrap();
+        let texts: Vec<&str> = events.iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            texts,
+            [
+                r#"{"eventId":"1"}"#,
+                r#"{"eventId":"1","eventId":"2"}"#,
+                "7",
+                r#"{"context":{"x":"\ud800"}}"#
+            ]
+        );
+        assert_eq!(
+            events[0]
+                .1
+                .as_ref()
+                .unwrap()
+                .event_id
+                .as_ref()
+                .unwrap()
+                .get(),
+            r#""1""#
+        );
+        for (_, read) in &events[1..] {
+            assert_eq!(read.as_ref().unwrap_err().code, "invalid_event");
+        }
+
+        let code = |text: &str| read_batch(text, &limits()).unwrap_err().code;
+        assert_eq!(
+            code(r#"{"batch":[{"eventId":"1"},{"eventId":}]}"#),
+            NOT_JSON
+        );
+        assert_eq!(code(r#"{"batch":[{}]"#), NOT_JSON);
+        assert_eq!(code(r#"{"batch":[{}]} x"#), NOT_JSON);
+        assert_eq!(code(r#"{"batch":5}"#), WRONG_BODY_FIELD);
+        assert_eq!(code(r#"{"batch":[],"writeKey":5}"#), WRONG_BODY_FIELD);
+        assert_eq!(code(r#"{"batch":[],"dropped":-1}"#), WRONG_BODY_FIELD);
+        assert_eq!(code(r#"{"batch":[],"batch":[]}"#), WRONG_BODY_FIELD);
+        assert_eq!(code("[]"), WRONG_BODY_FIELD);
+        // A refused event does not make the body's fields wrong, nor the other way round.
+        let batch = read_batch(r#"{"batch":[[]],"sentAt":null}"#, &limits()).unwrap();
+        assert!(batch.events.unwrap()[0].1.is_err());
+        assert!(
+            read_batch(r#"{"x":1}"#, &limits())
+                .unwrap()
+                .events
+                .is_none()
+        );
     }
 
     #[test]
@@ -816,6 +1049,20 @@ mod tests {
             ] {
                 let reference = serde_json::from_str::<IgnoredAny>(&text).is_err();
                 prop_assert_eq!(not_json(&text), reference, "{:?}", text);
+            }
+        }
+
+        /// A batch body is not JSON exactly when serde_json's scan says so.
+        #[test]
+        fn batch_syntax_agrees_with_serde_json(soup in token_soup()) {
+            for text in [
+                format!(r#"{{"batch":[{soup}]}}"#),
+                format!(r#"{{"batch":[{{"eventId":"1"}},{{{soup}}}],"writeKey":"k"}}"#),
+                format!(r#"{{"sentAt":{soup},"batch":[{{}}]}}"#),
+            ] {
+                let reference = serde_json::from_str::<IgnoredAny>(&text).is_err();
+                let refused = matches!(read_batch(&text, &limits()), Err(e) if e.code == NOT_JSON);
+                prop_assert_eq!(refused, reference, "{:?}", text);
             }
         }
 
