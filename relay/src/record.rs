@@ -6,8 +6,6 @@
 //! By hand because serde's derive escaped every field name and went through
 //! serde_json's raw-value machinery for every text field.
 
-use std::io::Write;
-
 use spoor_log::event::StoredEvent;
 
 use crate::raw_json::{Context, JsonString, plain_len};
@@ -21,36 +19,38 @@ pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) 
     out.extend_from_slice(event.event_type.as_str().as_bytes());
     out.push(b'"');
     for (name, value) in [
-        ("eventName", &event.event_name),
-        ("userId", &event.user_id),
-        ("anonymousId", &event.anonymous_id),
-        ("previousId", &event.previous_id),
-        ("groupId", &event.group_id),
-        ("timestamp", &event.timestamp),
-        ("sentAt", &event.sent_at),
+        (&b",\"eventName\":"[..], &event.event_name),
+        (b",\"userId\":", &event.user_id),
+        (b",\"anonymousId\":", &event.anonymous_id),
+        (b",\"previousId\":", &event.previous_id),
+        (b",\"groupId\":", &event.group_id),
+        (b",\"timestamp\":", &event.timestamp),
+        (b",\"sentAt\":", &event.sent_at),
     ] {
         if let Some(value) = value {
-            field(&mut out, name);
+            out.extend_from_slice(name);
             string(&mut out, value);
         }
     }
     for (name, value) in [
-        ("receivedAt", &event.received_at),
-        ("eventTime", &event.event_time),
-        ("source", &event.source),
+        (&b",\"receivedAt\":"[..], &event.received_at),
+        (b",\"eventTime\":", &event.event_time),
+        (b",\"source\":", &event.source),
     ] {
-        field(&mut out, name);
+        out.extend_from_slice(name);
         string(&mut out, value);
     }
-    for (name, map) in [("properties", &event.properties), ("traits", &event.traits)] {
+    for (name, map) in [
+        (&b",\"properties\":"[..], &event.properties),
+        (b",\"traits\":", &event.traits),
+    ] {
         if !map.is_empty() {
-            field(&mut out, name);
+            out.extend_from_slice(name);
             json(&mut out, map);
         }
     }
     if !event.context.is_empty() {
-        field(&mut out, "context");
-        out.push(b'{');
+        out.extend_from_slice(b",\"context\":{");
         for (i, (key, value)) in event.context.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -62,23 +62,31 @@ pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) 
         out.push(b'}');
     }
     if let Some(version) = event.schema_version {
-        field(&mut out, "schemaVersion");
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "{version}");
+        out.extend_from_slice(b",\"schemaVersion\":");
+        number(&mut out, version);
     }
     if !event.flags.is_empty() {
-        field(&mut out, "flags");
+        out.extend_from_slice(b",\"flags\":");
         json(&mut out, &event.flags);
     }
     out.push(b'}');
     out
 }
 
-/// `,"name":`
-fn field(out: &mut Vec<u8>, name: &str) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
+/// `n` in decimal.
+fn number(out: &mut Vec<u8>, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn string(out: &mut Vec<u8>, value: &JsonString<'_>) {
@@ -113,6 +121,15 @@ mod tests {
     use crate::config::{EnrichConfig, Limits};
     use crate::enrich::{RequestInfo, enrich};
     use crate::incoming::{ParseOptions, parse};
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 1234, u32::MAX] {
+            let mut out = Vec::new();
+            number(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
 
     /// A record as written here is byte for byte the one serde writes for
     /// the same event once read back: the same names, order and omissions
