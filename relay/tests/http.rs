@@ -94,6 +94,19 @@ fn malformed_json_is_400() {
             "{body}"
         );
     }
+    // A batch is read in one pass with its events: a syntax error in any event
+    // is a 400 for the whole body, and none of its events is kept.
+    for body in [
+        r#"{"batch":[{"eventId":"ok","eventName":"signed_up","userId":"u"},{"eventId":"e2","eventName":}]}"#,
+        r#"{"batch":[{"eventId":"ok","eventName":"signed_up","userId":"u"},{"eventId":"e2","context":{"a":"\x"}}]}"#,
+        r#"{"batch":[{"eventId":"ok","eventName":"signed_up","userId":"u"}]"#,
+    ] {
+        assert_eq!(
+            error_code(relay.post("/api/events/batch", body)),
+            (400, "invalid_json".into()),
+            "{body}"
+        );
+    }
     assert!(relay.log().is_empty());
     assert!(
         relay.dead_letters().is_empty(),
