@@ -8,7 +8,9 @@
 
 use spoor_log::event::StoredEvent;
 
-use crate::raw_json::{Context, JsonString, plain_len};
+use spoor_core::json_lex::plain_len;
+
+use crate::raw_json::{Context, JsonString};
 
 /// The record of `event`, in a buffer of `capacity` bytes to start with.
 pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) -> Vec<u8> {

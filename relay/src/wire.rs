@@ -6,13 +6,18 @@
 //! Hand-written: through serde_json's derive the same text was read three
 //! times (the fields, each string field decoded again, each context value
 //! walked again for the limits), most of an event's instructions
-//! (BENCHMARKS.md, "Relay"). The tests check it against serde_json.
+//! (BENCHMARKS.md, "Relay"). The tokens (strings, numbers, literals) are
+//! `spoor_core::json_lex`'s, which the SDK core's JSON check reads with too;
+//! the structure and what is kept are this reader's. The tests check it
+//! against serde_json.
 
 use std::borrow::Cow;
 
 use crate::config::Limits;
 use crate::incoming::{Invalid, NOT_JSON};
-use crate::raw_json::{Context, Key, RawJson, plain_len};
+use spoor_core::json_lex::{LexError, Lexer, StringToken};
+
+use crate::raw_json::{Context, Key, RawJson};
 
 /// Deepest nesting of objects and arrays read at all (the event itself is
 /// level 1), as in serde_json.
@@ -153,19 +158,9 @@ struct Scope<'s> {
     depth: usize,
 }
 
-/// A string token read.
-struct Token {
-    /// Bytes once the escapes are decoded.
-    decoded_len: usize,
-    escaped: bool,
-    /// A `\u` escape that is half of a surrogate pair without the other half
-    /// (looked for only in checked strings).
-    lone_surrogate: bool,
-}
-
 struct Reader<'a, 'l> {
     text: &'a str,
-    at: usize,
+    lex: Lexer<'a>,
     limits: &'l Limits,
     /// The first refusal: reading goes on, so that text that is not JSON
     /// further on is reported as such.
@@ -176,7 +171,7 @@ impl<'a, 'l> Reader<'a, 'l> {
     fn new(text: &'a str, limits: &'l Limits) -> Self {
         Reader {
             text,
-            at: 0,
+            lex: Lexer::new(text),
             limits,
             refused: None,
         }
@@ -197,16 +192,15 @@ impl<'a, 'l> Reader<'a, 'l> {
         }
     }
 
-    fn bytes(&self) -> &'a [u8] {
-        self.text.as_bytes()
-    }
-
     fn peek(&self) -> Option<u8> {
-        self.bytes().get(self.at).copied()
+        self.lex.peek()
     }
 
     fn syntax(&self, what: &'static str) -> Syntax {
-        Syntax { what, at: self.at }
+        Syntax {
+            what,
+            at: self.lex.at,
+        }
     }
 
     fn refuse(&mut self, invalid: Invalid) {
@@ -216,29 +210,21 @@ impl<'a, 'l> Reader<'a, 'l> {
     }
 
     fn space(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
-        }
+        self.lex.space();
     }
 
     fn eat(&mut self, byte: u8) -> bool {
-        let next = self.peek() == Some(byte);
-        self.at += usize::from(next);
-        next
+        self.lex.eat(byte)
     }
 
     fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), Syntax> {
-        if self.eat(byte) {
-            Ok(())
-        } else {
-            Err(self.syntax(what))
-        }
+        self.lex.expect(byte, what).map_err(|e| self.lex_error(e))
     }
 
     /// The text from `start` to here. Every position is on an ASCII byte of
     /// JSON syntax, so the slice falls on character boundaries.
     fn since(&self, start: usize) -> &'a str {
-        self.text.get(start..self.at).unwrap_or_default()
+        self.text.get(start..self.lex.at).unwrap_or_default()
     }
 
     /// An event at `nesting` (1 for a body that is one event).
@@ -279,7 +265,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         &mut self,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Syntax>,
     ) -> Result<(), Syntax> {
-        self.at += 1;
+        self.lex.at += 1;
         self.space();
         if self.eat(b'}') {
             return Ok(());
@@ -333,7 +319,7 @@ impl<'a, 'l> Reader<'a, 'l> {
 
     /// The `batch` array: each event read, with its own refusal.
     fn events(&mut self) -> Result<Option<Vec<ReadEvent<'a>>>, Syntax> {
-        let start = self.at;
+        let start = self.lex.at;
         if self.peek() != Some(b'[') {
             self.value(2, None)?;
             if self.since(start) != "null" {
@@ -341,7 +327,7 @@ impl<'a, 'l> Reader<'a, 'l> {
             }
             return Ok(None);
         }
-        self.at += 1;
+        self.lex.at += 1;
         self.space();
         let mut events = Vec::new();
         if self.eat(b']') {
@@ -350,7 +336,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         let body_refused = self.refused.take();
         loop {
             self.space();
-            let event_start = self.at;
+            let event_start = self.lex.at;
             let wire = self.event(3)?;
             let read = match self.refused.take() {
                 Some(invalid) => Err(invalid),
@@ -369,7 +355,7 @@ impl<'a, 'l> Reader<'a, 'l> {
 
     /// A body field that must be a string (or null).
     fn body_string(&mut self, field: &str) -> Result<Option<String>, Syntax> {
-        let start = self.at;
+        let start = self.lex.at;
         self.value(2, None)?;
         let text = self.since(start);
         if text == "null" {
@@ -392,7 +378,7 @@ impl<'a, 'l> Reader<'a, 'l> {
 
     /// A body field that must be a whole number (or null).
     fn body_count(&mut self, field: &str) -> Result<Option<u64>, Syntax> {
-        let start = self.at;
+        let start = self.lex.at;
         self.value(2, None)?;
         let text = self.since(start);
         if text == "null" {
@@ -410,7 +396,7 @@ impl<'a, 'l> Reader<'a, 'l> {
 
     fn end(&mut self) -> Result<(), Syntax> {
         self.space();
-        if self.at == self.text.len() {
+        if self.lex.at == self.text.len() {
             Ok(())
         } else {
             Err(self.syntax("trailing characters"))
@@ -422,7 +408,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("expected a key"));
         }
-        let start = self.at;
+        let start = self.lex.at;
         let token = self.string(false)?;
         let text = self.since(start);
         Ok(if token.escaped {
@@ -435,7 +421,7 @@ impl<'a, 'l> Reader<'a, 'l> {
     /// The value of `FIELDS[index]` at `nesting`, into `wire`.
     fn field(&mut self, wire: &mut Wire<'a>, index: usize, nesting: usize) -> Result<(), Syntax> {
         let field = FIELDS[index];
-        let start = self.at;
+        let start = self.lex.at;
         match index {
             PROPERTIES | TRAITS | CONTEXT => {
                 if self.peek() != Some(b'{') {
@@ -503,7 +489,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         nesting: usize,
         mut context: Option<&mut Context<'a>>,
     ) -> Result<(), Syntax> {
-        self.at += 1;
+        self.lex.at += 1;
         self.space();
         if self.eat(b'}') {
             return Ok(());
@@ -514,7 +500,7 @@ impl<'a, 'l> Reader<'a, 'l> {
             if self.peek() != Some(b'"') {
                 return Err(self.syntax("expected a key"));
             }
-            let key_start = self.at;
+            let key_start = self.lex.at;
             let token = self.string(true)?;
             let key_text = self.since(key_start);
             let key = match (token.escaped, token.lone_surrogate) {
@@ -536,7 +522,7 @@ impl<'a, 'l> Reader<'a, 'l> {
             self.space();
             self.expect(b':', "expected ':'")?;
             self.space();
-            let value_start = self.at;
+            let value_start = self.lex.at;
             let scope = Scope {
                 field,
                 key: key.as_ref(),
@@ -595,7 +581,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         });
         match self.peek() {
             Some(b'{') => {
-                self.at += 1;
+                self.lex.at += 1;
                 self.space();
                 if self.eat(b'}') {
                     return Ok(());
@@ -623,7 +609,7 @@ impl<'a, 'l> Reader<'a, 'l> {
                 }
             }
             Some(b'[') => {
-                self.at += 1;
+                self.lex.at += 1;
                 self.space();
                 if self.eat(b']') {
                     return Ok(());
@@ -659,7 +645,7 @@ impl<'a, 'l> Reader<'a, 'l> {
             Some(b'f') => self.literal("false"),
             Some(b'n') => self.literal("null"),
             Some(b'-' | b'0'..=b'9') => {
-                let start = self.at;
+                let start = self.lex.at;
                 let plain = self.number()?;
                 // What serde_json reads as an `f64` must be finite to read back.
                 if let Some(s) = scope
@@ -679,136 +665,24 @@ impl<'a, 'l> Reader<'a, 'l> {
     }
 
     fn literal(&mut self, word: &'static str) -> Result<(), Syntax> {
-        if self
-            .text
-            .get(self.at..)
-            .is_some_and(|rest| rest.starts_with(word))
-        {
-            self.at += word.len();
-            Ok(())
-        } else {
-            Err(self.syntax("expected a value"))
-        }
+        self.lex
+            .literal(word.as_bytes())
+            .map_err(|e| self.lex_error(e))
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.at;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.at += 1;
-        }
-        self.at - start
-    }
-
-    /// A number; true when it is an integer short enough to need no range check.
+    /// A number; true when it needs no range check (see [`Lexer::number`]).
     fn number(&mut self) -> Result<bool, Syntax> {
-        self.eat(b'-');
-        let integer = if self.eat(b'0') { 1 } else { self.digits() };
-        if integer == 0 {
-            return Err(self.syntax("expected a digit"));
-        }
-        let mut plain = integer <= 300;
-        if self.eat(b'.') && self.digits() == 0 {
-            return Err(self.syntax("expected a digit"));
-        }
-        if self.eat(b'e') || self.eat(b'E') {
-            plain = false;
-            if !self.eat(b'+') {
-                self.eat(b'-');
-            }
-            if self.digits() == 0 {
-                return Err(self.syntax("expected a digit"));
-            }
-        }
-        Ok(plain)
+        self.lex.number().map_err(|e| self.lex_error(e))
     }
 
     /// A string token (the reader is on its opening quote); `check`: look
     /// for lone surrogates.
-    #[inline]
-    fn string(&mut self, check: bool) -> Result<Token, Syntax> {
-        let start = self.at;
-        self.at += 1;
-        let mut saved = 0usize;
-        let mut escaped = false;
-        let mut lone_surrogate = false;
-        loop {
-            self.skip_plain();
-            match self.peek() {
-                Some(b'"') => {
-                    self.at += 1;
-                    return Ok(Token {
-                        decoded_len: self.at - start - 2 - saved,
-                        escaped,
-                        lone_surrogate,
-                    });
-                }
-                Some(b'\\') => {
-                    escaped = true;
-                    let (len, decoded, lone) = self.escape(check)?;
-                    saved += len - decoded;
-                    lone_surrogate |= lone;
-                }
-                Some(0x00..=0x1f) => return Err(self.syntax("control character in a string")),
-                Some(_) => self.at += 1,
-                None => return Err(self.syntax("unexpected end in a string")),
-            }
-        }
+    fn string(&mut self, check: bool) -> Result<StringToken, Syntax> {
+        self.lex.string(check).map_err(|e| self.lex_error(e))
     }
 
-    /// Skips bytes that need no attention in a string.
-    fn skip_plain(&mut self) {
-        self.at += plain_len(self.bytes().get(self.at..).unwrap_or_default());
-    }
-
-    /// An escape (the reader is on its backslash): (bytes of text, bytes
-    /// decoded, a lone surrogate). Surrogates are paired only when `check`.
-    fn escape(&mut self, check: bool) -> Result<(usize, usize, bool), Syntax> {
-        self.at += 1;
-        let kind = self
-            .peek()
-            .ok_or_else(|| self.syntax("unexpected end in a string"))?;
-        self.at += 1;
-        match kind {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok((2, 1, false)),
-            b'u' => {
-                let unit = self.hex4()?;
-                match unit {
-                    0..=0x7F => Ok((6, 1, false)),
-                    0x80..=0x7FF => Ok((6, 2, false)),
-                    0xD800..=0xDBFF if check => {
-                        let paired = self.text.get(self.at..).is_some_and(|rest| {
-                            rest.starts_with("\\u")
-                                && rest
-                                    .get(2..6)
-                                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                                    .is_some_and(|low| (0xDC00..=0xDFFF).contains(&low))
-                        });
-                        if paired {
-                            self.at += 6;
-                            Ok((12, 4, false))
-                        } else {
-                            Ok((6, 3, true))
-                        }
-                    }
-                    0xDC00..=0xDFFF if check => Ok((6, 3, true)),
-                    _ => Ok((6, 3, false)),
-                }
-            }
-            _ => Err(self.syntax("invalid escape")),
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, Syntax> {
-        let mut unit = 0;
-        for _ in 0..4 {
-            let digit = self
-                .peek()
-                .and_then(|b| char::from(b).to_digit(16))
-                .ok_or_else(|| self.syntax("invalid \\u escape"))?;
-            unit = unit * 16 + digit;
-            self.at += 1;
-        }
-        Ok(unit)
+    fn lex_error(&self, e: LexError) -> Syntax {
+        self.syntax(e.0)
     }
 }
 
@@ -838,6 +712,7 @@ mod tests {
     use proptest::prelude::*;
     use serde::de::IgnoredAny;
     use serde_json::{Value, json};
+    use spoor_core::json_strategies::{any_value, token_soup};
 
     use super::*;
 
@@ -969,71 +844,6 @@ mod tests {
     fn lone_surrogates_outside_what_is_kept_are_left_alone() {
         // The relay drops unknown fields; their strings are scanned, not decoded.
         assert!(read(r#"{"other":"\ud800"}"#, &limits()).is_ok());
-    }
-
-    /// Pieces of JSON and of broken JSON, glued at random.
-    fn token_soup() -> impl Strategy<Value = String> {
-        const TOKENS: &[&str] = &[
-            "{",
-            "}",
-            "[",
-            "]",
-            ",",
-            ":",
-            "\"",
-            "\\",
-            "\"a\"",
-            "\"k\":",
-            "\"context\":",
-            "\"properties\":",
-            "\"eventId\":",
-            "1",
-            "-",
-            "0",
-            "01",
-            ".",
-            "5",
-            "e5",
-            "E-3",
-            "e+",
-            "true",
-            "fals",
-            "false",
-            "null",
-            " ",
-            "\n",
-            "\u{1}",
-            "é",
-            "😀",
-            "\\n",
-            "\\u00e9",
-            "\\ud83d\\ude00",
-            "\\ud800",
-            "\\u12",
-            "\\x",
-            "x",
-            "/",
-            "\\/",
-        ];
-        prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.concat())
-    }
-
-    /// Any JSON value, with hostile strings in keys and values.
-    fn any_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            (-1e300f64..1e300).prop_map(Value::from),
-            any::<String>().prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::vec((any::<String>(), inner), 0..6)
-                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
-            ]
-        })
     }
 
     proptest! {

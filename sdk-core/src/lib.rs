@@ -42,6 +42,9 @@ mod event;
 mod identity;
 mod ids;
 mod json;
+pub mod json_lex;
+#[cfg(any(test, feature = "test-strategies"))]
+pub mod json_strategies;
 mod message;
 mod queue;
 mod retry;
