@@ -36,7 +36,7 @@ mod read_api;
 pub mod record;
 pub mod schema_registry;
 mod server;
-mod wire;
+pub mod wire;
 
 pub use background::BackgroundRelay;
 pub use server::{Relay, RelayState, StartError, dead_letter_dir, log_dir};
