@@ -15,6 +15,7 @@ use crate::incoming::{IncomingEvent, Invalid, ParseOptions, from_read, parse};
 use crate::raw_json::RawJson;
 use crate::record;
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
+use crate::wire::RESERVED_KEY;
 
 /// One event of a request that was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,24 +94,8 @@ impl Ingestor {
                     out.flagged += usize::from(flagged);
                 }
                 Err(invalid) => {
-                    // Text the envelope's scan let through but that decodes to no
-                    // JSON value (a lone surrogate escape) is kept as a string.
-                    let event: Value = serde_json::from_str(raw)
-                        .unwrap_or_else(|_| Value::String(raw.to_string()));
-                    let event_id = ["eventId", "messageId"]
-                        .iter()
-                        .find_map(|k| event.get(k).and_then(Value::as_str))
-                        .map(|s| s.chars().take(128).collect::<String>());
-                    let dead = DeadLetter {
-                        reason: invalid.message.clone(),
-                        code: invalid.code.to_string(),
-                        received_at: info.received_at_text.to_string(),
-                        source: source.name.clone(),
-                        event_id: event_id.clone(),
-                        index: Some(index),
-                        event,
-                    };
-                    out.dead_letters.push(to_json(&dead));
+                    let (record, event_id) = dead_letter(raw, &invalid, index, source, info);
+                    out.dead_letters.push(record);
                     out.rejected.push(Rejection {
                         index,
                         event_id,
@@ -194,6 +179,51 @@ impl Ingestor {
         // size the buffer once instead of growing it by doubling.
         let record = record::write(&stored, raw_len + 512);
         Ok((record, deprecated, flagged))
+    }
+}
+
+/// The dead letter of the event `raw` (the `index`th of its request), and its
+/// eventId if it has one. The event is kept as the JSON value it is, or as a
+/// string when that value would not read back as written: text that decodes
+/// to no value (a lone surrogate escape, which the reader only scans where it
+/// keeps nothing), or an object holding serde_json's reserved key.
+fn dead_letter(
+    raw: &str,
+    invalid: &Invalid,
+    index: usize,
+    source: &SourceConfig,
+    info: &RequestInfo<'_>,
+) -> (Vec<u8>, Option<String>) {
+    let value: Option<Value> = serde_json::from_str(raw).ok();
+    let event_id = value
+        .as_ref()
+        .and_then(|v| {
+            ["eventId", "messageId"]
+                .iter()
+                .find_map(|k| v.get(k)?.as_str())
+        })
+        .map(|s| s.chars().take(128).collect::<String>());
+    let event = value
+        .filter(|v| !has_reserved_key(v))
+        .unwrap_or_else(|| Value::String(raw.to_string()));
+    let dead = DeadLetter {
+        reason: invalid.message.clone(),
+        code: invalid.code.to_string(),
+        received_at: info.received_at_text.to_string(),
+        source: source.name.clone(),
+        event_id: event_id.clone(),
+        index: Some(index),
+        event,
+    };
+    (to_json(&dead), event_id)
+}
+
+/// True when an object in `value` has [`RESERVED_KEY`].
+fn has_reserved_key(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.contains_key(RESERVED_KEY) || map.values().any(has_reserved_key),
+        Value::Array(items) => items.iter().any(has_reserved_key),
+        _ => false,
     }
 }
 

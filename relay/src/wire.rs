@@ -77,6 +77,12 @@ pub struct Batch<'a> {
     pub dropped: Option<u64>,
 }
 
+/// An object key serde_json reads specially: with its `raw_value` feature
+/// (which the pipeline uses), an object whose first key is this is read as
+/// the JSON text of its value. Kept data must not hold it, or it would not
+/// read back as written.
+pub(crate) const RESERVED_KEY: &str = "$serde_json::private::RawValue";
+
 /// The code of a body with a field of the wrong kind (`batch` not an array, ...).
 pub const WRONG_BODY_FIELD: &str = "invalid_body";
 
@@ -412,7 +418,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         let token = self.string(false)?;
         let text = self.since(start);
         Ok(if token.escaped {
-            Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_default())
+            decode(text)
         } else {
             Cow::Borrowed(text.get(1..text.len() - 1).unwrap_or_default())
         })
@@ -514,11 +520,12 @@ impl<'a, 'l> Reader<'a, 'l> {
                 (false, false) => {
                     Cow::Borrowed(key_text.get(1..key_text.len() - 1).unwrap_or_default())
                 }
-                (true, false) => {
-                    Cow::Owned(serde_json::from_str::<String>(key_text).unwrap_or_default())
-                }
+                (true, false) => decode(key_text),
             };
             keys += 1;
+            if key == RESERVED_KEY {
+                self.refuse(reserved_key(field));
+            }
             self.space();
             self.expect(b':', "expected ':'")?;
             self.space();
@@ -591,11 +598,16 @@ impl<'a, 'l> Reader<'a, 'l> {
                     if self.peek() != Some(b'"') {
                         return Err(self.syntax("expected a key"));
                     }
+                    let key_start = self.lex.at;
                     let token = self.string(scope.is_some())?;
-                    if token.lone_surrogate
-                        && let Some(s) = scope
-                    {
-                        self.refuse(lone_surrogate(s));
+                    if let Some(s) = scope {
+                        if token.lone_surrogate {
+                            self.refuse(lone_surrogate(s));
+                        } else if token.decoded_len == RESERVED_KEY.len()
+                            && decode(self.since(key_start)) == RESERVED_KEY
+                        {
+                            self.refuse(reserved_key(s.field));
+                        }
                     }
                     self.space();
                     self.expect(b':', "expected ':'")?;
@@ -696,6 +708,25 @@ fn lone_surrogate(scope: Scope<'_>) -> Invalid {
     )
 }
 
+/// A string token's text decoded (empty should it not decode).
+fn decode(token: &str) -> Cow<'_, str> {
+    let inner = token
+        .get(1..token.len().saturating_sub(1))
+        .unwrap_or_default();
+    if inner.contains('\\') {
+        Cow::Owned(serde_json::from_str::<String>(token).unwrap_or_default())
+    } else {
+        Cow::Borrowed(inner)
+    }
+}
+
+fn reserved_key(field: &str) -> Invalid {
+    Invalid::new(
+        "invalid_event",
+        format!("{field} has the key {RESERVED_KEY:?}, which JSON readers here take for raw JSON"),
+    )
+}
+
 fn wrong_body_field(message: &str) -> Invalid {
     Invalid::new(WRONG_BODY_FIELD, message)
 }
@@ -772,6 +803,13 @@ mod tests {
         assert_eq!(code(r#"{"schemaVersion":4294967296}"#), "invalid_event");
         assert_eq!(code(r#"{"traits":{"\udc00":1}}"#), "invalid_event");
         assert_eq!(code(r#"{"properties":{"n":[1e400]}}"#), "invalid_event");
+        for reserved in [
+            r#"{"context":{"$serde_json::private::RawValue":"1"}}"#,
+            r#"{"properties":{"a":[{"b":1,"$serde_json::private::RawValue":"x"}]}}"#,
+            r#"{"traits":{"a":{"\u0024serde_json::private::RawValue":"x"}}}"#,
+        ] {
+            assert_eq!(code(reserved), "invalid_event", "{reserved}");
+        }
         let many: Vec<String> = (0..=512).map(|i| format!(r#""k{i}":{i}"#)).collect();
         let text = format!(r#"{{"context":{{{}}}}}"#, many.join(","));
         assert_eq!(code(&text), "too_many_properties");

@@ -59,3 +59,27 @@ fn skew_correction_past_year_9999_does_not_panic() {
         r#"{"batch":[{"eventId":"1","eventName":"signed_up","userId":"u","timestamp":"9999-12-31T23:59:59Z"}],"sentAt":"1000-01-01T00:00:00Z"}"#,
     );
 }
+
+/// Found by the fuzzer (30 Nov): an object key `$serde_json::private::RawValue`
+/// makes serde_json (with the `raw_value` feature the pipeline enables) read
+/// the object as the raw JSON text of its value. A refused event holding one
+/// was dead-lettered as a JSON value whose sorted keys put it first, and the
+/// dead letter did not read back; in `properties`, `traits` or `context` of
+/// an accepted event it would have read back as something else.
+#[test]
+fn serde_jsons_reserved_key_neither_breaks_a_dead_letter_nor_enters_a_record() {
+    // Refused for its type, with the key at the top level.
+    run(
+        0x01,
+        0x87,
+        r#"{"batch":[{"type":"rtack","$serde_json::private::RawValue":"u1","traits":{"email":"x@y.z"}}],"writeKey":"k"}"#,
+    );
+    // In the kept parts: refused, and dead-lettered so it reads back.
+    for kept in [
+        r#"{"eventId":"1","eventName":"signed_up","userId":"u","context":{"$serde_json::private::RawValue":"1"}}"#,
+        r#"{"eventId":"1","eventName":"signed_up","userId":"u","properties":{"a":{"\u0024serde_json::private::RawValue":"x"}}}"#,
+    ] {
+        run(0x00, 0x00, kept);
+        run(0x04, 0x00, kept);
+    }
+}
