@@ -59,7 +59,7 @@ pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) 
             }
             text(&mut out, &key.0);
             out.push(b':');
-            out.extend_from_slice(value.get().as_bytes());
+            raw(&mut out, value.get());
         }
         out.push(b'}');
     }
@@ -93,8 +93,20 @@ fn number(out: &mut Vec<u8>, n: u32) {
 
 fn string(out: &mut Vec<u8>, value: &JsonString<'_>) {
     match value {
-        JsonString::Raw(raw) => out.extend_from_slice(raw.get().as_bytes()),
+        JsonString::Raw(json) => raw(out, json.get()),
         JsonString::Text(s) => text(out, s),
+    }
+}
+
+/// JSON text from the request, copied without its line breaks: in valid JSON
+/// they only ever stand between tokens (a string cannot hold one raw), and a
+/// record must stay one line of `spoor log cat`'s NDJSON.
+fn raw(out: &mut Vec<u8>, json: &str) {
+    let bytes = json.as_bytes();
+    if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+        out.extend(bytes.iter().filter(|&&b| b != b'\n' && b != b'\r'));
+    } else {
+        out.extend_from_slice(bytes);
     }
 }
 
@@ -123,6 +135,34 @@ mod tests {
     use crate::config::{EnrichConfig, Limits};
     use crate::enrich::{RequestInfo, enrich};
     use crate::incoming::{ParseOptions, parse};
+
+    #[test]
+    fn a_record_is_one_line_whatever_the_request_looked_like() {
+        let raw = "{\r\n  \"eventId\": \"e1\",\n  \"eventName\": \"signed_up\",\n  \"userId\": \"u1\",\n  \"context\": {\n    \"page\": {\n      \"path\": \"/a\\nb\"\n    },\n    \"tags\": [\n      1,\n      2\n    ]\n  }\n}";
+        let options = ParseOptions {
+            route_type: None,
+            batch_sent_at: None,
+            generate_missing_id: false,
+        };
+        let event = parse(raw, &Limits::default(), options).unwrap();
+        let info = RequestInfo {
+            received_at: datetime!(2026-05-03 10:00:05 UTC),
+            received_at_text: "2026-05-03T10:00:05.000Z",
+            client_ip: None,
+            source: "web",
+        };
+        let record = write(
+            &enrich(event, &info, &EnrichConfig::default(), None, Vec::new()),
+            0,
+        );
+        assert!(!record.contains(&b'\n') && !record.contains(&b'\r'));
+        let read: StoredEvent = serde_json::from_slice(&record).unwrap();
+        assert_eq!(
+            read.context["page"]["path"], "/a\nb",
+            "an escaped line break stays"
+        );
+        assert_eq!(read.context["tags"], serde_json::json!([1, 2]));
+    }
 
     #[test]
     fn numbers_are_written_in_decimal() {

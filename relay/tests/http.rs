@@ -489,6 +489,32 @@ fn metrics_show_rates_latency_errors_bytes_and_fsync() {
     assert!(value("spoor_log_fsync_seconds_sum{log=\"events\"}") > 0.0);
 }
 
+/// `spoor log cat` prints one record per line: a pretty-printed request
+/// (line breaks inside `context`) still makes one-line records.
+#[test]
+fn pretty_printed_requests_make_one_line_records() {
+    let relay = TestRelay::start();
+    let event = |id: &str| {
+        json!({"eventId": id, "eventName": "signed_up", "userId": "u",
+               "context": {"page": {"path": "/a\nb"}, "tags": [1, 2]}})
+    };
+    let single = serde_json::to_string_pretty(&event("p1")).unwrap();
+    assert_eq!(relay.post("/api/events", &single).status(), 200);
+    let batch =
+        serde_json::to_string_pretty(&json!({"batch": [event("p2"), event("p3")]})).unwrap();
+    assert_eq!(relay.post("/api/events/batch", &batch).status(), 200);
+    let records = common::read_payloads(&relay.data_dir.join("log"));
+    assert_eq!(records.len(), 3);
+    for record in &records {
+        assert!(
+            !record.contains(&b'\n'),
+            "{}",
+            String::from_utf8_lossy(record)
+        );
+    }
+    assert_eq!(relay.log()[2]["context"]["page"]["path"], "/a\nb");
+}
+
 #[test]
 fn hostile_strings_round_trip_unchanged() {
     let relay = TestRelay::start();

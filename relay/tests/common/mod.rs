@@ -101,10 +101,18 @@ impl Drop for TestRelay {
 }
 
 pub fn read_log(dir: &Path) -> Vec<serde_json::Value> {
+    read_payloads(dir)
+        .iter()
+        .map(|payload| serde_json::from_slice(payload).unwrap())
+        .collect()
+}
+
+/// Every record of the log in `dir`, as stored.
+pub fn read_payloads(dir: &Path) -> Vec<Vec<u8>> {
     let mut reader = LogReader::open(dir, 0).unwrap();
     let mut out = Vec::new();
     while let Some((_, payload)) = reader.next_record().unwrap() {
-        out.push(serde_json::from_slice(&payload).unwrap());
+        out.push(payload.to_vec());
     }
     out
 }
