@@ -67,7 +67,9 @@ pub struct Route {
 }
 
 impl Ingestor {
-    /// Processes every event of `envelope` for `source`.
+    /// Processes every event of `envelope` for `source`: an event the
+    /// envelope has read (a batch's) goes on from there, a single event is
+    /// read here.
     pub fn process(
         &self,
         envelope: Envelope<'_>,
