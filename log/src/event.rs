@@ -42,17 +42,17 @@ impl EventType {
 
 /// An accepted event as stored in the log.
 ///
-/// `C` is how `context` is held and `S` how its strings are: a JSON map and
-/// `String`s when reading records; in the relay, which writes them, raw JSON
-/// text borrowed from the request (copied through, not parsed into values and
-/// escaped again).
+/// `C` is how `context` is held, `S` how its strings are and `P` how
+/// `properties` and `traits` are: JSON maps and `String`s when reading
+/// records; in the relay, which writes them, JSON text borrowed from the
+/// request (copied through, not parsed into values and escaped again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[serde(bound(
-    serialize = "C: Serialize + JsonObject, S: Serialize",
-    deserialize = "C: Deserialize<'de> + Default, S: Deserialize<'de>"
+    serialize = "C: Serialize + JsonObject, S: Serialize, P: Serialize + JsonObject",
+    deserialize = "C: Deserialize<'de> + Default, S: Deserialize<'de>, P: Deserialize<'de> + Default"
 ))]
-pub struct StoredEvent<C = Map<String, Value>, S = String> {
+pub struct StoredEvent<C = Map<String, Value>, S = String, P = Map<String, Value>> {
     /// Client-generated unique id (UUIDv7 from Spoor SDKs); dedupe key with `source`.
     pub event_id: S,
     /// Kind of call.
@@ -86,11 +86,11 @@ pub struct StoredEvent<C = Map<String, Value>, S = String> {
     /// The write key's source name (web, ios, android, server, ...).
     pub source: S,
     /// Event properties (track, page, screen).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub properties: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "JsonObject::is_empty")]
+    pub properties: P,
     /// User or group traits (identify, group).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub traits: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "JsonObject::is_empty")]
+    pub traits: P,
     /// Context: library, app, device, os, page, campaign, ip, userAgent, parsed UA, sessionId, ...
     #[serde(default, skip_serializing_if = "JsonObject::is_empty")]
     pub context: C,
@@ -103,7 +103,7 @@ pub struct StoredEvent<C = Map<String, Value>, S = String> {
     pub flags: Vec<String>,
 }
 
-/// A JSON object as a record's `context` can hold it.
+/// A JSON object as a record's `context`, `properties` or `traits` can hold it.
 pub trait JsonObject {
     /// True when it has no keys (the field is then left out).
     fn is_empty(&self) -> bool;

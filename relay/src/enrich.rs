@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::config::{EnrichConfig, IpPolicy, PiiPolicy};
 use crate::incoming::IncomingEvent;
-use crate::raw_json::{Context, JsonString, Key, RawJson};
+use crate::raw_json::{Context, JsonString, Key, Object, RawJson};
 
 /// What the relay knows about the request an event came in.
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +108,7 @@ pub fn enrich<'a>(
     config: &EnrichConfig,
     schema_version: Option<u32>,
     mut flags: Vec<String>,
-) -> StoredEvent<Context<'a>, JsonString<'a>> {
+) -> StoredEvent<Context<'a>, JsonString<'a>, Object<'a>> {
     let received = info.received_at;
     // Skew correction: the client's clock is off by (sentAt - receivedAt).
     let mut event_time = match (&event.timestamp, &event.sent_at) {
@@ -225,13 +225,19 @@ pub fn parse_user_agent(ua: &str) -> Option<Value> {
     }))
 }
 
-/// Applies the source's PII policy to the properties a schema marks `x-pii`.
-pub fn apply_pii_policy(properties: &mut Map<String, Value>, pii: &[String], policy: PiiPolicy) {
+/// Applies the source's PII policy to the properties a schema marks `x-pii`;
+/// true when it changed them.
+pub fn apply_pii_policy(
+    properties: &mut Map<String, Value>,
+    pii: &[String],
+    policy: PiiPolicy,
+) -> bool {
+    let mut changed = false;
     for key in pii {
         match policy {
             PiiPolicy::Keep => {}
             PiiPolicy::Drop => {
-                properties.remove(key);
+                changed |= properties.remove(key).is_some();
             }
             PiiPolicy::Hash => {
                 if let Some(value) = properties.get_mut(key) {
@@ -244,10 +250,12 @@ pub fn apply_pii_policy(properties: &mut Map<String, Value>, pii: &[String], pol
                         .map(|b| format!("{b:02x}"))
                         .collect();
                     *value = Value::String(hex);
+                    changed = true;
                 }
             }
         }
     }
+    changed
 }
 
 #[cfg(test)]
@@ -276,7 +284,9 @@ mod tests {
     }
 
     /// Enriches `e` with the default configuration and [`info`].
-    fn enrich_default(e: IncomingEvent<'_>) -> StoredEvent<Context<'_>, JsonString<'_>> {
+    fn enrich_default(
+        e: IncomingEvent<'_>,
+    ) -> StoredEvent<Context<'_>, JsonString<'_>, Object<'_>> {
         enrich(e, &info(), &EnrichConfig::default(), None, Vec::new())
     }
 

@@ -3,13 +3,12 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
 use spoor_log::event::EventType;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::Limits;
-use crate::raw_json::{Context, RawJson};
+use crate::raw_json::{Context, Object, RawJson};
 use crate::wire::{self, Wire};
 
 /// A reason an event is refused: a stable code and a message naming the field.
@@ -52,10 +51,10 @@ pub struct IncomingEvent<'a> {
     pub timestamp: Option<(RawJson<'a>, OffsetDateTime)>,
     /// When the client sent it, as sent, and parsed.
     pub sent_at: Option<(RawJson<'a>, OffsetDateTime)>,
-    /// Properties.
-    pub properties: Map<String, Value>,
-    /// Traits.
-    pub traits: Map<String, Value>,
+    /// Properties: JSON object text, checked against the limits.
+    pub properties: Object<'a>,
+    /// Traits: JSON object text, checked against the limits.
+    pub traits: Object<'a>,
     /// Context, its values as they came.
     pub context: Context<'a>,
     /// Requested schema version.
@@ -177,8 +176,8 @@ fn from_wire<'a>(wire: Wire<'a>, options: ParseOptions<'_>) -> Result<IncomingEv
             .or_else(|| options.batch_sent_at.map(RawJson::string)),
     )?;
 
-    let properties = object_field("properties", wire.properties)?;
-    let traits = object_field("traits", wire.traits)?;
+    let properties = wire.properties.map_or_else(Object::default, Object::Text);
+    let traits = wire.traits.map_or_else(Object::default, Object::Text);
     let context = wire.context.unwrap_or_default();
     Ok(IncomingEvent {
         event_id,
@@ -195,18 +194,6 @@ fn from_wire<'a>(wire: Wire<'a>, options: ParseOptions<'_>) -> Result<IncomingEv
         context,
         schema_version: wire.schema_version,
     })
-}
-
-/// `properties` or `traits` as the map JSON Schema checks. The text has been
-/// read and checked against the limits; serde_json reads it again to build the map.
-fn object_field(field: &str, text: Option<&str>) -> Result<Map<String, Value>, Invalid> {
-    text.map_or_else(
-        || Ok(Map::new()),
-        |text| {
-            serde_json::from_str(text)
-                .map_err(|e| Invalid::new("invalid_event", format!("{field}: {e}")))
-        },
-    )
 }
 
 fn parse_type(t: &str) -> Result<EventType, Invalid> {
@@ -312,7 +299,10 @@ mod tests {
         let raw = r#"{"eventId":"0193a5f0-7c1e-7d2a-9b1e-3f4c5d6e7f80","type":"track","eventName":"product_clicked","userId":"u456","anonymousId":"anon_789","timestamp":"2026-05-03T10:00:00Z","sentAt":"2026-05-03T10:00:02Z","properties":{"productId":"p123","category":"shoes","surface":"home"},"context":{"device":"mobile","appVersion":"1.2.3","ip":"1.2.3.4"}}"#;
         let e = parse(raw, &Limits::default(), opts()).unwrap();
         assert_eq!(e.event_name.unwrap().get(), r#""product_clicked""#);
-        assert_eq!(e.properties["productId"], "p123");
+        assert_eq!(
+            e.properties.to_map("properties").unwrap()["productId"],
+            "p123"
+        );
         assert!(e.sent_at.is_some());
     }
 

@@ -12,7 +12,7 @@ use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
 use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
 use crate::incoming::{IncomingEvent, Invalid, ParseOptions, from_read, parse};
-use crate::raw_json::RawJson;
+use crate::raw_json::{Object, RawJson};
 use crate::record;
 use crate::schema_registry::{SchemaCheck, SchemaRegistry};
 use crate::wire::RESERVED_KEY;
@@ -128,20 +128,22 @@ impl Ingestor {
                 .as_ref()
                 .and_then(RawJson::as_str)
                 .unwrap_or_default();
-            let properties = Value::Object(std::mem::take(&mut event.properties));
+            let properties = Value::Object(event.properties.to_map("properties")?);
             let check = self
                 .registry
                 .check(&name, event.schema_version, &properties);
-            if let Value::Object(map) = properties {
-                event.properties = map;
-            }
             let problem = match check {
                 SchemaCheck::Valid {
                     version: v,
                     deprecated: d,
                     pii,
                 } => {
-                    apply_pii_policy(&mut event.properties, pii, source.pii);
+                    // The record keeps the request's text unless the policy changed it.
+                    if let Value::Object(mut map) = properties
+                        && apply_pii_policy(&mut map, pii, source.pii)
+                    {
+                        event.properties = Object::Map(map);
+                    }
                     version = Some(v);
                     deprecated = d;
                     if d {
@@ -232,4 +234,66 @@ fn has_reserved_key(value: &Value) -> bool {
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain structs of strings, maps and JSON values cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use spoor_log::event::StoredEvent;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::config::PiiPolicy;
+    use crate::envelope::{self, Shape};
+
+    /// The record of one `signed_up` event (whose schema marks `email` as
+    /// personal data) from a source with `pii`.
+    fn record(pii: PiiPolicy) -> (String, StoredEvent) {
+        let ingestor = Ingestor {
+            registry: SchemaRegistry::embedded().unwrap(),
+            limits: Limits::default(),
+            enrich: EnrichConfig::default(),
+        };
+        let source = SourceConfig {
+            name: "web".into(),
+            write_key: "k".into(),
+            on_invalid: InvalidPolicy::Reject,
+            pii,
+        };
+        let info = RequestInfo {
+            received_at: datetime!(2026-05-03 10:00:05 UTC),
+            received_at_text: "2026-05-03T10:00:05.000Z",
+            client_ip: None,
+            source: "web",
+        };
+        let body = br#"{"batch":[{"eventId":"e1","eventName":"signed_up","userId":"u",
+            "properties":{"plan":"pro", "email":"a@b.c","method":"email"}}]}"#;
+        let envelope = envelope::parse(body, Shape::Batch, &ingestor.limits).unwrap();
+        let processed = ingestor.process(envelope, &source, &info, Route::default());
+        let text = String::from_utf8(processed.records[0].clone()).unwrap();
+        let stored = serde_json::from_str(&text).unwrap();
+        (text, stored)
+    }
+
+    #[test]
+    fn properties_are_kept_as_sent_unless_the_pii_policy_changes_them() {
+        let (text, stored) = record(PiiPolicy::Keep);
+        assert!(
+            text.contains(r#""properties":{"plan":"pro", "email":"a@b.c","method":"email"}"#),
+            "{text}"
+        );
+        assert_eq!(stored.properties["email"], "a@b.c");
+
+        let (_, stored) = record(PiiPolicy::Hash);
+        let hashed = stored.properties["email"].as_str().unwrap();
+        assert_eq!(hashed.len(), 64);
+        assert_ne!(hashed, "a@b.c");
+        assert_eq!(stored.properties["plan"], "pro");
+
+        let (_, stored) = record(PiiPolicy::Drop);
+        assert_eq!(
+            serde_json::Value::Object(stored.properties),
+            json!({"plan": "pro", "method": "email"})
+        );
+    }
 }

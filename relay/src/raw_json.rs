@@ -4,6 +4,11 @@
 
 use std::borrow::Cow;
 
+use serde_json::{Map, Value};
+use spoor_log::event::JsonObject;
+
+use crate::incoming::Invalid;
+
 /// A JSON value kept as its text: borrowed from the request body (checked by
 /// the reader that found it), or made by the relay (a truncated IP, a parsed
 /// user agent).
@@ -18,6 +23,46 @@ pub enum JsonString<'a> {
     Raw(RawJson<'a>),
     /// A string.
     Text(Cow<'a, str>),
+}
+
+/// A record's `properties` or `traits`: the request's JSON object text
+/// (checked by the reader that found it), or the map the relay made of it
+/// when it changed it (the PII policy).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object<'a> {
+    /// JSON object text, written as it is.
+    Text(Cow<'a, str>),
+    /// A map, written by serde.
+    Map(Map<String, Value>),
+}
+
+impl Default for Object<'_> {
+    fn default() -> Self {
+        Object::Text(Cow::Borrowed("{}"))
+    }
+}
+
+impl JsonObject for Object<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Object::Text(text) => text
+                .trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '{' | '}'))
+                .is_empty(),
+            Object::Map(map) => map.is_empty(),
+        }
+    }
+}
+
+impl Object<'_> {
+    /// The map JSON Schema checks (and the PII policy changes). Text has been
+    /// read and checked against the limits; serde_json reads it again.
+    pub fn to_map(&self, field: &str) -> Result<Map<String, Value>, Invalid> {
+        match self {
+            Object::Text(text) => serde_json::from_str(text)
+                .map_err(|e| Invalid::new("invalid_event", format!("{field}: {e}"))),
+            Object::Map(map) => Ok(map.clone()),
+        }
+    }
 }
 
 /// An event's `context`: its top-level keys in the order they came, each
@@ -137,6 +182,11 @@ impl<'a> RawJson<'a> {
     /// `text`, which must be one JSON value: the reader's or the relay's own.
     pub(crate) fn borrowed(text: &'a str) -> Self {
         RawJson(Cow::Borrowed(text))
+    }
+
+    /// As [`RawJson::borrowed`], borrowed or owned.
+    pub(crate) fn from_text(text: Cow<'a, str>) -> Self {
+        RawJson(text)
     }
 
     /// As [`RawJson::borrowed`], owned.

@@ -10,10 +10,15 @@ use spoor_log::event::StoredEvent;
 
 use spoor_core::json_lex::plain_len;
 
-use crate::raw_json::{Context, JsonString};
+use spoor_log::event::JsonObject;
+
+use crate::raw_json::{Context, JsonString, Object};
 
 /// The record of `event`, in a buffer of `capacity` bytes to start with.
-pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) -> Vec<u8> {
+pub fn write(
+    event: &StoredEvent<Context<'_>, JsonString<'_>, Object<'_>>,
+    capacity: usize,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(capacity);
     out.extend_from_slice(b"{\"eventId\":");
     string(&mut out, &event.event_id);
@@ -42,13 +47,16 @@ pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) 
         out.extend_from_slice(name);
         string(&mut out, value);
     }
-    for (name, map) in [
+    for (name, object) in [
         (&b",\"properties\":"[..], &event.properties),
         (b",\"traits\":", &event.traits),
     ] {
-        if !map.is_empty() {
+        if !object.is_empty() {
             out.extend_from_slice(name);
-            json(&mut out, map);
+            match object {
+                Object::Text(text) => out.extend_from_slice(text.as_bytes()),
+                Object::Map(map) => json(&mut out, map),
+            }
         }
     }
     if !event.context.is_empty() {
@@ -59,7 +67,7 @@ pub fn write(event: &StoredEvent<Context<'_>, JsonString<'_>>, capacity: usize) 
             }
             text(&mut out, &key.0);
             out.push(b':');
-            raw(&mut out, value.get());
+            out.extend_from_slice(value.get().as_bytes());
         }
         out.push(b'}');
     }
@@ -93,20 +101,8 @@ fn number(out: &mut Vec<u8>, n: u32) {
 
 fn string(out: &mut Vec<u8>, value: &JsonString<'_>) {
     match value {
-        JsonString::Raw(json) => raw(out, json.get()),
+        JsonString::Raw(json) => out.extend_from_slice(json.get().as_bytes()),
         JsonString::Text(s) => text(out, s),
-    }
-}
-
-/// JSON text from the request, copied without its line breaks: in valid JSON
-/// they only ever stand between tokens (a string cannot hold one raw), and a
-/// record must stay one line of `spoor log cat`'s NDJSON.
-fn raw(out: &mut Vec<u8>, json: &str) {
-    let bytes = json.as_bytes();
-    if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
-        out.extend(bytes.iter().filter(|&&b| b != b'\n' && b != b'\r'));
-    } else {
-        out.extend_from_slice(bytes);
     }
 }
 

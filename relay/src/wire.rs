@@ -51,10 +51,10 @@ pub struct Wire<'a> {
     pub timestamp: Option<RawJson<'a>>,
     /// `sentAt`.
     pub sent_at: Option<RawJson<'a>>,
-    /// `properties`: an object within the limits, as text.
-    pub properties: Option<&'a str>,
-    /// `traits`: an object within the limits, as text.
-    pub traits: Option<&'a str>,
+    /// `properties`: an object within the limits, as text (without line breaks).
+    pub properties: Option<Cow<'a, str>>,
+    /// `traits`: an object within the limits, as text (without line breaks).
+    pub traits: Option<Cow<'a, str>>,
     /// `context`: its entries, each value within the limits.
     pub context: Option<Context<'a>>,
     /// `schemaVersion`.
@@ -231,6 +231,19 @@ impl<'a, 'l> Reader<'a, 'l> {
     /// JSON syntax, so the slice falls on character boundaries.
     fn since(&self, start: usize) -> &'a str {
         self.text.get(start..self.lex.at).unwrap_or_default()
+    }
+
+    /// The text from `start` to here, to be kept in a record: without the
+    /// line breaks skipped since the lexer had counted `breaks` of them (in
+    /// JSON they only stand between tokens), so a record stays one line of
+    /// `spoor log cat`'s NDJSON.
+    fn kept_since(&self, start: usize, breaks: usize) -> Cow<'a, str> {
+        let text = self.since(start);
+        if self.lex.line_breaks == breaks {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(text.replace(['\n', '\r'], ""))
+        }
     }
 
     /// An event at `nesting` (1 for a body that is one event).
@@ -441,8 +454,9 @@ impl<'a, 'l> Reader<'a, 'l> {
                     return Ok(());
                 }
                 let mut context = (index == CONTEXT).then(Context::new);
+                let breaks = self.lex.line_breaks;
                 self.checked_object(field, nesting, context.as_mut())?;
-                let text = self.since(start);
+                let text = self.kept_since(start, breaks);
                 match index {
                     PROPERTIES => wire.properties = Some(text),
                     TRAITS => wire.traits = Some(text),
@@ -530,15 +544,16 @@ impl<'a, 'l> Reader<'a, 'l> {
             self.expect(b':', "expected ':'")?;
             self.space();
             let value_start = self.lex.at;
+            let breaks = self.lex.line_breaks;
             let scope = Scope {
                 field,
                 key: key.as_ref(),
                 depth: 1,
             };
             self.value(nesting + 1, Some(scope))?;
-            let value = self.since(value_start);
             if let Some(context) = context.as_deref_mut() {
-                context.push(Key(key), RawJson::borrowed(value));
+                let value = self.kept_since(value_start, breaks);
+                context.push(Key(key), RawJson::from_text(value));
             }
             self.space();
             if self.eat(b'}') {
@@ -773,8 +788,8 @@ mod tests {
         assert_eq!(wire.event_type.unwrap().get(), r#""track""#);
         assert_eq!(wire.user_id.unwrap().get(), "42");
         assert!(wire.name.is_none(), "null is absent");
-        assert_eq!(wire.properties, Some(r#"{"k":[1,2]}"#));
-        assert_eq!(wire.traits, Some("{}"));
+        assert_eq!(wire.properties.as_deref(), Some(r#"{"k":[1,2]}"#));
+        assert_eq!(wire.traits.as_deref(), Some("{}"));
         assert_eq!(wire.schema_version, Some(3));
         let context = wire.context.unwrap();
         let entries: Vec<_> = context
@@ -934,7 +949,7 @@ mod tests {
                 .map(|(k, v)| (k.0.to_string(), serde_json::from_str(v.get()).unwrap()))
                 .collect();
             prop_assert_eq!(&Value::Object(found), &reread["context"]);
-            let properties: Value = serde_json::from_str(wire.properties.unwrap()).unwrap();
+            let properties: Value = serde_json::from_str(&wire.properties.unwrap()).unwrap();
             prop_assert_eq!(&properties, &reread["properties"]);
         }
     }

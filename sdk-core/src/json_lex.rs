@@ -13,6 +13,9 @@ pub struct Lexer<'a> {
     pub bytes: &'a [u8],
     /// The next byte to read.
     pub at: usize,
+    /// Line breaks skipped as whitespace so far (a reader that copies text
+    /// can tell whether a value it read holds any).
+    pub line_breaks: usize,
 }
 
 /// A string token read.
@@ -37,6 +40,7 @@ impl<'a> Lexer<'a> {
         Lexer {
             bytes: text.as_bytes(),
             at: 0,
+            line_breaks: 0,
         }
     }
 
@@ -47,7 +51,8 @@ impl<'a> Lexer<'a> {
 
     /// Skips whitespace.
     pub fn space(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while let Some(byte @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
+            self.line_breaks += usize::from(matches!(byte, b'\n' | b'\r'));
             self.at += 1;
         }
     }
