@@ -81,7 +81,7 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
         }
         let t2 = Instant::now();
         let mut versions = Vec::with_capacity(parsed.len());
-        for event in &mut parsed {
+        for event in &parsed {
             if event.event_type != EventType::Track {
                 versions.push(None);
                 continue;

@@ -115,12 +115,6 @@ impl JsonObject for Map<String, Value> {
     }
 }
 
-impl<K, V> JsonObject for std::collections::BTreeMap<K, V> {
-    fn is_empty(&self) -> bool {
-        std::collections::BTreeMap::is_empty(self)
-    }
-}
-
 /// A rejected event as stored in the dead-letter log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -3,6 +3,7 @@
 //! as they are, with no parsing into values and no escaping again.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use spoor_log::event::JsonObject;
@@ -76,7 +77,7 @@ pub struct Context<'a> {
     entries: Vec<(Key<'a>, RawJson<'a>)>,
 }
 
-/// Above this many keys duplicates are found by sorting rather than by
+/// Above this many keys duplicates are looked for by sorting rather than by
 /// comparing every pair.
 const PAIRWISE_DEDUPE_MAX: usize = 16;
 
@@ -114,42 +115,32 @@ impl<'a> Context<'a> {
 
     /// Keeps one entry per key, with the last value, in the place of the first.
     pub(crate) fn dedupe(&mut self) {
-        let n = self.entries.len();
-        // The index of the last entry with each entry's key.
-        let last: Vec<usize> = if n <= PAIRWISE_DEDUPE_MAX {
-            (0..n)
-                .map(|i| {
-                    (i..n)
-                        .rev()
-                        .find(|&j| self.entries[j].0 == self.entries[i].0)
-                        .unwrap_or(i)
-                })
-                .collect()
-        } else {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| self.entries[a].0.cmp(&self.entries[b].0).then(a.cmp(&b)));
-            let mut last = vec![0; n];
-            for run in order.chunk_by(|&a, &b| self.entries[a].0 == self.entries[b].0) {
-                let end = run[run.len() - 1];
-                for &i in run {
-                    last[i] = end;
-                }
-            }
-            last
-        };
-        if last.iter().enumerate().all(|(i, &l)| i == l) {
+        if !self.has_duplicates() {
             return;
         }
-        let mut seen = vec![false; n];
-        let mut kept = Vec::with_capacity(n);
-        for (i, entry) in self.entries.iter().enumerate() {
-            if seen[last[i]] {
-                continue;
+        let mut place: HashMap<Cow<'a, str>, usize> = HashMap::new();
+        let mut kept: Vec<(Key<'a>, RawJson<'a>)> = Vec::with_capacity(self.entries.len());
+        for (key, value) in std::mem::take(&mut self.entries) {
+            match place.get(&key.0) {
+                Some(&at) => kept[at].1 = value,
+                None => {
+                    place.insert(key.0.clone(), kept.len());
+                    kept.push((key, value));
+                }
             }
-            seen[last[i]] = true;
-            kept.push((entry.0.clone(), self.entries[last[i]].1.clone()));
         }
         self.entries = kept;
+    }
+
+    /// Whether a key is given twice: without allocating for a small context.
+    fn has_duplicates(&self) -> bool {
+        let keys = &self.entries;
+        if keys.len() <= PAIRWISE_DEDUPE_MAX {
+            return (1..keys.len()).any(|i| keys[..i].iter().any(|(k, _)| *k == keys[i].0));
+        }
+        let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| k.0.as_ref()).collect();
+        sorted.sort_unstable();
+        sorted.windows(2).any(|pair| pair[0] == pair[1])
     }
 
     /// Number of keys.
@@ -169,7 +160,7 @@ impl<'a> Context<'a> {
 }
 
 /// An object key, decoded: borrowed from the body when it has no escapes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key<'a>(pub Cow<'a, str>);
 
 impl From<&'static str> for Key<'_> {
@@ -214,14 +205,67 @@ impl<'a> RawJson<'a> {
     /// kind of value, and an error for an escape that decodes to no string (a
     /// lone surrogate: the text was only scanned, not decoded).
     pub fn decode_str(&self) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
-        let text = self.get();
-        let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
-            return Ok(None);
-        };
-        if inner.contains('\\') {
-            serde_json::from_str::<String>(text).map(|s| Some(Cow::Owned(s)))
-        } else {
-            Ok(Some(Cow::Borrowed(inner)))
+        decode_string(self.get())
+    }
+}
+
+/// JSON text decoded as a string: `None` when it is another kind of value,
+/// an error for an escape that decodes to no string (a lone surrogate).
+/// Borrowed when it has no escapes.
+pub(crate) fn decode_string(text: &str) -> Result<Option<Cow<'_, str>>, serde_json::Error> {
+    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+        return Ok(None);
+    };
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(text).map(|s| Some(Cow::Owned(s)))
+    } else {
+        Ok(Some(Cow::Borrowed(inner)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(entries: &[(&'static str, &'static str)]) -> Context<'static> {
+        let mut context = Context::new();
+        for (key, value) in entries {
+            context.push(Key::from(*key), RawJson::borrowed(value));
         }
+        context.dedupe();
+        context
+    }
+
+    fn entries(context: &Context<'_>) -> Vec<(String, String)> {
+        context
+            .iter()
+            .map(|(k, v)| (k.0.to_string(), v.get().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_first_place_and_last_value_small_or_large() {
+        let small = context(&[("a", "1"), ("b", "2"), ("a", "3")]);
+        assert_eq!(
+            entries(&small),
+            [("a".into(), "3".into()), ("b".into(), "2".into())]
+        );
+
+        const KEYS: [&str; 20] = [
+            "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12", "k13",
+            "k14", "k15", "k16", "k17", "k18", "k19",
+        ];
+        let mut large: Vec<(&str, &str)> = KEYS.iter().map(|k| (*k, "0")).collect();
+        large.push(("k3", "1"));
+        large.push(("k3", "2"));
+        let large = context(&large);
+        assert_eq!(large.len(), 20);
+        assert_eq!(
+            large.iter().nth(3).map(|(k, v)| (k.0.as_ref(), v.get())),
+            Some(("k3", "2"))
+        );
+
+        let distinct: Vec<(&str, &str)> = KEYS.iter().map(|k| (*k, "0")).collect();
+        assert_eq!(context(&distinct).len(), 20);
     }
 }

@@ -17,7 +17,7 @@ use crate::config::Limits;
 use crate::incoming::{Invalid, NOT_JSON};
 use spoor_core::json_lex::{LexError, Lexer, StringToken};
 
-use crate::raw_json::{Context, Key, RawJson};
+use crate::raw_json::{Context, Key, RawJson, decode_string};
 
 /// Deepest nesting of objects and arrays read at all (the event itself is
 /// level 1), as in serde_json.
@@ -380,7 +380,7 @@ impl<'a, 'l> Reader<'a, 'l> {
         if text == "null" {
             return Ok(None);
         }
-        match RawJson::borrowed(text).decode_str() {
+        match decode_string(text) {
             Ok(Some(s)) => Ok(Some(s.into_owned())),
             Ok(None) => {
                 self.refuse(wrong_body_field(&format!("{field} must be a string")));
@@ -403,12 +403,10 @@ impl<'a, 'l> Reader<'a, 'l> {
         if text == "null" {
             return Ok(None);
         }
-        match text.bytes().all(|b| b.is_ascii_digit()) {
-            true => match text.parse() {
-                Ok(n) => return Ok(Some(n)),
-                Err(_) => self.refuse(wrong_body_field(&format!("{field} is out of range"))),
-            },
-            false => self.refuse(wrong_body_field(&format!("{field} must be a whole number"))),
+        match whole_number(text) {
+            Ok(Some(n)) => return Ok(Some(n)),
+            Ok(None) => self.refuse(wrong_body_field(&format!("{field} is out of range"))),
+            Err(()) => self.refuse(wrong_body_field(&format!("{field} must be a whole number"))),
         }
         Ok(None)
     }
@@ -467,12 +465,9 @@ impl<'a, 'l> Reader<'a, 'l> {
                 self.value(nesting, None)?;
                 let text = self.since(start);
                 if text != "null" {
-                    match text.bytes().all(|b| b.is_ascii_digit()) {
-                        true => match text.parse::<u32>() {
-                            Ok(v) => wire.schema_version = Some(v),
-                            Err(_) => self.refuse(bad_schema_version()),
-                        },
-                        false => self.refuse(bad_schema_version()),
+                    match whole_number(text) {
+                        Ok(Some(v)) => wire.schema_version = Some(v),
+                        _ => self.refuse(bad_schema_version()),
                     }
                 }
             }
@@ -723,15 +718,19 @@ fn lone_surrogate(scope: Scope<'_>) -> Invalid {
     )
 }
 
-/// A string token's text decoded (empty should it not decode).
+/// A key's string token decoded (empty should it not decode: a lone
+/// surrogate, which the callers refuse or ignore).
 fn decode(token: &str) -> Cow<'_, str> {
-    let inner = token
-        .get(1..token.len().saturating_sub(1))
-        .unwrap_or_default();
-    if inner.contains('\\') {
-        Cow::Owned(serde_json::from_str::<String>(token).unwrap_or_default())
+    decode_string(token).ok().flatten().unwrap_or_default()
+}
+
+/// Digits only, as a number of `T` (`Ok(None)`: out of `T`'s range; `Err`:
+/// not a whole number at all).
+fn whole_number<T: std::str::FromStr>(text: &str) -> Result<Option<T>, ()> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.parse().ok())
     } else {
-        Cow::Borrowed(inner)
+        Err(())
     }
 }
 
