@@ -27,6 +27,21 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every type.
+    pub const ALL: [EventType; 6] = [
+        EventType::Track,
+        EventType::Identify,
+        EventType::Page,
+        EventType::Screen,
+        EventType::Group,
+        EventType::Alias,
+    ];
+
+    /// The type of a wire name (`"track"`, ...), if it is one.
+    pub fn from_name(name: &str) -> Option<EventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The wire name (`"track"`, `"identify"`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

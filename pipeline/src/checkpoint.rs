@@ -3,7 +3,7 @@
 //! Writing this file (temp file, fsync, rename, fsync the folder) is the
 //! commit: everything of ranges before `offset` is durable by then.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -39,6 +39,8 @@ pub struct Checkpoint {
     pub realtime: BTreeMap<i64, Minute>,
     /// Counters.
     pub metrics: Metrics,
+    /// Raw hours holding late events the batch path has not placed in sessions yet.
+    pub late_hours: BTreeSet<String>,
 }
 
 impl Checkpoint {

@@ -45,6 +45,15 @@ pub enum PipelineError {
         /// What is wrong.
         message: String,
     },
+    /// A file the pipeline wrote does not hold what it should (a column missing or of
+    /// another type).
+    #[error("{path}: {message}")]
+    Content {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The pipeline thread stopped abnormally.
     #[error("the pipeline thread panicked")]
     Panicked,
@@ -67,6 +76,13 @@ impl PipelineError {
         PipelineError::Parquet {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    pub(crate) fn content(path: &Path, message: impl Into<String>) -> Self {
+        PipelineError::Content {
+            path: path.to_path_buf(),
+            message: message.into(),
         }
     }
 

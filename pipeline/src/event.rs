@@ -28,7 +28,7 @@ pub enum TypedValue<'a> {
 }
 
 /// An event as the stages see it: the record's fields plus what the stages add.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Event<'a> {
     /// Offset of the record in the log.
     pub offset: u64,
@@ -222,6 +222,43 @@ impl<'a> Pairs<'a> {
     }
 }
 
+/// The page of an event: `properties.path`, `context.page.path`, `properties.url`,
+/// `context.page.url`, else the name of a page or screen call.
+fn page<'a>(
+    props: &Pairs<'a>,
+    page_ctx: &Pairs<'a>,
+    event_type: EventType,
+    event_name: Option<&Cow<'a, str>>,
+) -> Option<Cow<'a, str>> {
+    props
+        .text("path")
+        .or_else(|| page_ctx.text("path"))
+        .or_else(|| props.text("url"))
+        .or_else(|| page_ctx.text("url"))
+        .or_else(|| match event_type {
+            EventType::Page | EventType::Screen => event_name.cloned(),
+            _ => None,
+        })
+}
+
+/// The page of a stored event (a raw row) by the rule [`parse`] uses: from its `properties`
+/// and `context` JSON text, its type and its name.
+pub fn stored_page<'a>(
+    event_type: EventType,
+    event_name: Option<&'a str>,
+    properties: &'a str,
+    context: &'a str,
+) -> Option<Cow<'a, str>> {
+    let raw = |text: &'a str| serde_json::from_str::<&'a RawValue>(text).ok();
+    let ctx = ContextView::of(raw(context));
+    page(
+        &Pairs::of(raw(properties)),
+        &Pairs::of(ctx.page),
+        event_type,
+        event_name.map(Cow::Borrowed).as_ref(),
+    )
+}
+
 /// A JSON string value's text; `None` for other values.
 fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
     let json = raw.get();
@@ -282,19 +319,7 @@ pub fn parse<'a>(
             typed_values.push((i, v));
         }
     }
-    let is_view = matches!(wire.event_type, EventType::Page | EventType::Screen);
-    let page = props
-        .text("path")
-        .or_else(|| page_ctx.text("path"))
-        .or_else(|| props.text("url"))
-        .or_else(|| page_ctx.text("url"))
-        .or_else(|| {
-            if is_view {
-                wire.event_name.clone()
-            } else {
-                None
-            }
-        });
+    let page = page(&props, &page_ctx, wire.event_type, wire.event_name.as_ref());
     let person = wire
         .user_id
         .clone()

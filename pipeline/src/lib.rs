@@ -27,6 +27,7 @@ pub mod error;
 pub mod event;
 pub mod fingerprint;
 pub mod identity;
+pub mod late_sessions;
 pub mod layout;
 pub mod metrics;
 pub mod range_file;

@@ -18,8 +18,11 @@ pub struct Metrics {
     pub events: u64,
     /// Duplicates dropped.
     pub duplicates: u64,
-    /// Events behind the watermark (kept in raw, not in sessions or realtime).
+    /// Events behind the watermark (kept in raw, not in realtime; in the live session they
+    /// fall into, else placed in a session by the batch path).
     pub late_events: u64,
+    /// Late events the batch path placed in sessions.
+    pub late_placed: u64,
     /// Sessions closed.
     pub sessions_closed: u64,
     /// Identity links learned.
@@ -68,6 +71,11 @@ impl Metrics {
             "late_events",
             "Events behind the watermark.",
             self.late_events,
+        );
+        counter(
+            "late_events_placed",
+            "Late events the batch path placed in sessions.",
+            self.late_placed,
         );
         counter("sessions_closed", "Sessions closed.", self.sessions_closed);
         counter(

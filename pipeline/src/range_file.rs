@@ -92,7 +92,10 @@ pub fn clean(dir: &Path, from: u64) -> Result<usize, PipelineError> {
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if name.to_str().is_some_and(|n| n.starts_with(".part-")) {
+            if name
+                .to_str()
+                .is_some_and(|n| n.starts_with(".part-") || n.starts_with(".late-"))
+            {
                 remove(&entry.path())?;
                 removed += 1;
             }

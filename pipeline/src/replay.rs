@@ -50,8 +50,10 @@ pub fn prepare(data_dir: &Path, from: u64) -> Result<u64, PipelineError> {
         return Ok(0);
     }
     // Commit the intent first: from here on a restart rebuilds state before writing again.
+    // Late events of the files kept (before `start`) may still wait for the batch path.
     let mut intent = Checkpoint {
         emit_from: start,
+        late_hours: cp.late_hours,
         ..Checkpoint::default()
     };
     intent.store(&layout)?;

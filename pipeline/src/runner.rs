@@ -3,6 +3,7 @@
 //! processed; every so often it commits: one filesystem sync for the outputs
 //! of the ranges since the last commit, then the checkpoint.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,7 @@ use crate::dedupe::Dedupe;
 use crate::error::PipelineError;
 use crate::event::{Event, parse};
 use crate::identity::Identity;
+use crate::late_sessions::{self, LateConfig, LatePass};
 use crate::layout::Layout;
 use crate::metrics::Metrics;
 use crate::range_file;
@@ -27,6 +29,7 @@ use crate::sessionize::Sessionizer;
 use crate::sink::parquet_file;
 use crate::sink::raw::{RawSink, merged_file_properties};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::timefmt::date_hour_partition;
 use crate::watermark::Watermark;
 use crate::writer::Writer;
 
@@ -89,7 +92,12 @@ pub struct Runner {
     writer: Writer,
     phases: PhaseSeconds,
     /// The compaction pass running beside the ranges, if any.
-    compaction: Option<std::thread::JoinHandle<Result<(), PipelineError>>>,
+    compaction: Option<std::thread::JoinHandle<Result<LatePass, PipelineError>>>,
+    /// Raw hours (`date=…/hour=…`) holding late events without a session, for the next
+    /// compaction pass's batch path ([`late_sessions`]).
+    late_hours: BTreeSet<String>,
+    /// The hours the running compaction pass looks at (put back if it fails).
+    late_hours_in_pass: BTreeSet<String>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
 }
@@ -147,6 +155,8 @@ impl Runner {
             uncompacted: 0,
             last_commit: Instant::now(),
             compaction: None,
+            late_hours: cp.late_hours,
+            late_hours_in_pass: BTreeSet::new(),
             writer: Writer::start(threads)?,
             phases: PhaseSeconds::default(),
             _lock: lock,
@@ -318,6 +328,11 @@ impl Runner {
         self.identity.process(&mut batch);
         self.watermark.process(&mut batch);
         self.sessions.process(&mut batch);
+        for e in &batch.events {
+            if e.late && e.session_id.is_none() && !e.duplicate {
+                self.late_hours.insert(date_hour_partition(e.event_time));
+            }
+        }
         self.realtime.process(&mut batch);
         self.phases.stages += started.elapsed().as_secs_f64();
 
@@ -411,6 +426,11 @@ impl Runner {
             sessions: self.sessions.live().into_iter().cloned().collect(),
             realtime: self.realtime.open_minutes().clone(),
             metrics: self.metrics.clone(),
+            late_hours: self
+                .late_hours
+                .union(&self.late_hours_in_pass)
+                .cloned()
+                .collect(),
         };
         cp.store(&self.layout)
     }
@@ -442,6 +462,10 @@ impl Runner {
         let min = self.config.compact_min_files;
         let dedupe_dir = self.layout.dedupe();
         let cutoff_hour = self.dedupe.cutoff_hour();
+        let layout = self.layout.clone();
+        let timeout_ms = self.config.session_timeout_ms();
+        let late_hours = std::mem::take(&mut self.late_hours);
+        self.late_hours_in_pass = late_hours.clone();
         let pass = std::thread::Builder::new()
             .name("spoor-compact".into())
             .spawn(move || {
@@ -453,7 +477,15 @@ impl Runner {
                 for dir in &table_dirs {
                     compact::compact_parquet(dir, committed, min, &table_props)?;
                 }
-                Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)
+                Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)?;
+                // The batch path runs after the merges: both rewrite committed files.
+                let late = LateConfig {
+                    layout: &layout,
+                    committed,
+                    timeout_ms,
+                    zstd_level: level,
+                };
+                late_sessions::correct(&late, &late_hours)
             })
             .map_err(|e| PipelineError::io("start compaction", &self.layout.state(), e))?;
         self.compaction = Some(pass);
@@ -468,7 +500,23 @@ impl Runner {
         let started = Instant::now();
         let result = pass.join().unwrap_or(Err(PipelineError::Panicked));
         self.phases.compaction_wait += started.elapsed().as_secs_f64();
-        result
+        let in_pass = std::mem::take(&mut self.late_hours_in_pass);
+        match result {
+            Ok(late) => {
+                self.late_hours.extend(late.waiting);
+                self.metrics.late_placed += late.placed;
+                // Record what the pass did now unless ranges wait for a commit (whose
+                // checkpoint will carry it): the checkpoint commits everything before `offset`.
+                if !late.scanned.is_empty() && !self.uncommitted {
+                    self.checkpoint()?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.late_hours.extend(in_pass);
+                Err(e)
+            }
+        }
     }
 
     /// Processes everything the log holds now, then commits and compacts; `progress` is called

@@ -8,7 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -29,6 +29,10 @@ use crate::writer::Output;
 
 /// File name of the live sessions in `tables/sessions`.
 pub const OPEN_FILE: &str = "open.parquet";
+
+/// Name prefix of the files holding sessions the batch path opened (`late-A-B.parquet`, A
+/// and B the log offsets of the first and last event it placed in them).
+pub const LATE_PREFIX: &str = "late-";
 
 /// One session, as stored in `tables/sessions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +70,7 @@ pub struct Session {
 }
 
 impl Session {
-    fn open(person: &str, event: &Event<'_>) -> Self {
+    pub(crate) fn open(person: &str, event: &Event<'_>) -> Self {
         let page = event.page.as_deref().map(str::to_string);
         Session {
             session_id: fingerprint(&[person, &event.event_id]),
@@ -95,7 +99,7 @@ impl Session {
         }
     }
 
-    fn add(&mut self, event: &Event<'_>) {
+    pub(crate) fn add(&mut self, event: &Event<'_>) {
         let t = event.event_time;
         self.event_count += 1;
         if t < self.start_time {
@@ -120,6 +124,12 @@ impl Session {
                 set(&mut self.exit_page, Some(page));
             }
         }
+    }
+
+    /// Whether an event at `t` falls into this session: less than `gap` before its start or
+    /// after its end.
+    pub fn covers(&self, t: i64, gap: i64) -> bool {
+        self.start_time.saturating_sub(gap) < t && t < self.end_time.saturating_add(gap)
     }
 
     /// The id as written to tables: 16 lowercase hex digits.
@@ -247,30 +257,39 @@ impl Sessionizer {
         }
     }
 
-    fn assign(&mut self, event: &Event<'_>) -> u64 {
+    /// Adds `event` to the live session of its person it falls into, if there is one.
+    fn join(&mut self, event: &Event<'_>) -> Option<u64> {
         let t = event.event_time;
         let gap = self.timeout_ms;
         let person = event.person_id.as_ref();
-        let key = person_key(person);
-        let list = self.live.entry(key).or_default();
-        if let Some(s) = list.iter_mut().find(|s| {
-            s.person_id == person
-                && s.start_time.saturating_sub(gap) < t
-                && t < s.end_time.saturating_add(gap)
-        }) {
-            // A later end needs no new queue entry: the list's entry is early, not late.
-            s.add(event);
-            let id = s.session_id;
-            if list.len() > 1 {
-                list.sort_by_key(|s| (s.start_time, s.session_id));
-            }
+        let list = self.live.get_mut(&person_key(person))?;
+        let s = list
+            .iter_mut()
+            .find(|s| s.person_id == person && s.covers(t, gap))?;
+        // A later end needs no new queue entry: the list's entry is early, not late.
+        s.add(event);
+        let id = s.session_id;
+        if list.len() > 1 {
+            list.sort_by_key(|s| (s.start_time, s.session_id));
+        }
+        Some(id)
+    }
+
+    /// Adds `event` to the live session it falls into, or opens one.
+    fn assign(&mut self, event: &Event<'_>) -> u64 {
+        if let Some(id) = self.join(event) {
             return id;
         }
+        let t = event.event_time;
+        let person = event.person_id.as_ref();
+        let key = person_key(person);
+        let list = self.live.entry(key).or_default();
         let session = Session::open(person, event);
         let id = session.session_id;
         let at = list.partition_point(|s| (s.start_time, s.session_id) < (t, id));
         list.insert(at, session);
-        self.due.push(Reverse((t.saturating_add(gap), key)));
+        self.due
+            .push(Reverse((t.saturating_add(self.timeout_ms), key)));
         id
     }
 
@@ -312,9 +331,13 @@ impl Stage for Sessionizer {
             if let Some((from, to)) = &event.link {
                 self.rekey(from, to, event.watermark);
             }
-            if !event.late {
-                event.session_id = Some(self.assign(event));
-            }
+            // An event later than the allowed lateness joins a live session it falls into;
+            // one that falls into none is left to the batch path (`late_sessions`).
+            event.session_id = if event.late {
+                self.join(event)
+            } else {
+                Some(self.assign(event))
+            };
         }
     }
 
@@ -358,7 +381,7 @@ pub fn schema() -> Arc<Schema> {
     ]))
 }
 
-fn to_batch(sessions: &[&Session]) -> Result<RecordBatch, PipelineError> {
+pub(crate) fn to_batch(sessions: &[&Session]) -> Result<RecordBatch, PipelineError> {
     let text = |f: &dyn Fn(&Session) -> Option<&str>| -> ArrayRef {
         let mut b = StringBuilder::new();
         for s in sessions {
@@ -400,16 +423,34 @@ fn to_batch(sessions: &[&Session]) -> Result<RecordBatch, PipelineError> {
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
+/// The files of closed sessions in `dir`: those of ranges before `committed`, and those the
+/// batch path wrote ([`LATE_PREFIX`]).
+pub fn closed_files(dir: &Path, committed: u64) -> Result<Vec<PathBuf>, PipelineError> {
+    let mut paths: Vec<PathBuf> = range_file::list(dir)?
+        .into_iter()
+        .filter(|f| f.last < committed)
+        .map(|f| f.path)
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| n.starts_with(LATE_PREFIX) && n.ends_with(".parquet"))
+            {
+                paths.push(entry.path());
+            }
+        }
+    }
+    Ok(paths)
+}
+
 /// Every session of `data_dir` (closed and live), ordered by person and start.
 pub fn read(data_dir: &Path) -> Result<Vec<Session>, PipelineError> {
     let layout = Layout::new(data_dir);
     let committed = crate::checkpoint::committed_offset(data_dir)?;
     let dir = layout.sessions();
-    let mut paths: Vec<_> = range_file::list(&dir)?
-        .into_iter()
-        .filter(|f| f.last < committed)
-        .map(|f| f.path)
-        .collect();
+    let mut paths = closed_files(&dir, committed)?;
     let open = dir.join(OPEN_FILE);
     if open.exists() {
         paths.push(open);
@@ -426,7 +467,7 @@ pub fn read(data_dir: &Path) -> Result<Vec<Session>, PipelineError> {
     Ok(out)
 }
 
-fn from_row(batch: &RecordBatch, row: usize) -> Session {
+pub(crate) fn from_row(batch: &RecordBatch, row: usize) -> Session {
     let text = |n: &str| columns::text(batch, n, row);
     let start = columns::timestamp(batch, "start_time", row).unwrap_or_default();
     let end = columns::timestamp(batch, "end_time", row).unwrap_or_default();

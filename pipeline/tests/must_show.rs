@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeSet;
+
 use serde_json::json;
 
 #[test]
@@ -104,7 +106,7 @@ fn an_event_arriving_after_its_session_closed_lands_in_it() {
 }
 
 #[test]
-fn events_beyond_the_allowed_lateness_go_to_raw_only() {
+fn events_beyond_the_allowed_lateness_skip_realtime_and_get_sessions_from_the_batch_path() {
     let dir = tempfile::tempdir().unwrap();
     let t = t0();
     let mut too_late = track("old", "page_viewed", "a1", t - 3 * 60 * MIN, 0);
@@ -115,16 +117,222 @@ fn events_beyond_the_allowed_lateness_go_to_raw_only() {
     );
     let metrics = run(dir.path(), 100);
     assert_eq!(metrics.late_events, 1);
+    assert_eq!(metrics.late_placed, 1);
     let rows = raw_rows(dir.path());
     let old = rows.iter().find(|r| r.event_id == "old").unwrap();
-    assert!(old.late && old.session_id.is_none());
+    assert!(old.late);
     assert!(
         old.partition.starts_with("date=2026-05-03/hour=07/"),
         "{}",
         old.partition
     );
+    // Three hours before a1's live session: a session of its own, opened by the batch path.
+    let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let own = sessions.iter().find(|s| s.first_event_id == "old").unwrap();
+    assert_eq!(own.event_count, 1);
+    assert_eq!(old.session_id.as_deref(), Some(own.id_text().as_str()));
     let realtime = spoor_pipeline::realtime::read(dir.path()).unwrap();
     assert!(realtime.iter().all(|r| r.minute >= t));
+}
+
+/// The log of the batch-path tests: `user1` browses at t and t+10m; `busy` moves the watermark
+/// to t+2h; then events later than the allowed lateness arrive: one from an anonymous id of
+/// `user1` (linked only afterwards) that falls into user1's closed session, two of `c1` three
+/// hours back (no session there), one of `d1` that falls into d1's live session.
+fn too_late_traffic() -> Vec<spoor_log::event::StoredEvent> {
+    let t = t0();
+    let arrive = |mut e: spoor_log::event::StoredEvent, at: i64| {
+        e.received_at = spoor_pipeline::timefmt::format_ms(at);
+        e
+    };
+    let user = |id: &str, at: i64| {
+        let mut e = track(id, "page_viewed", "u-anon", at, 0);
+        e.user_id = Some("user1".into());
+        e
+    };
+    vec![
+        user("u-1", t),
+        user("u-2", t + 10 * MIN),
+        track("busy", "page_viewed", "busy", t + 3 * 60 * MIN, 0),
+        track("d-1", "page_viewed", "d1", t + 130 * MIN, 0),
+        arrive(
+            track("u-late", "product_clicked", "b1", t + 25 * MIN, 0),
+            t + 3 * 60 * MIN,
+        ),
+        identify("b1-is-user1", "b1", "user1", t + 3 * 60 * MIN),
+        arrive(
+            track("c-late-1", "page_viewed", "c1", t - 3 * 60 * MIN, 0),
+            t + 3 * 60 * MIN,
+        ),
+        arrive(
+            track("d-late", "page_viewed", "d1", t + 110 * MIN, 0),
+            t + 3 * 60 * MIN,
+        ),
+        arrive(
+            track(
+                "c-late-2",
+                "page_viewed",
+                "c1",
+                t - 3 * 60 * MIN + 20 * MIN,
+                0,
+            ),
+            t + 3 * 60 * MIN,
+        ),
+    ]
+}
+
+#[test]
+fn events_later_than_the_allowed_lateness_land_in_their_sessions_by_the_batch_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = too_late_traffic();
+    // The first two late events in one run, the rest in another: the batch path runs after each.
+    append(dir.path(), &events[..7]);
+    let first = run(dir.path(), 3);
+    assert_eq!(first.late_events, 2);
+    assert_eq!(first.late_placed, 2);
+    append(dir.path(), &events[7..]);
+    let metrics = run(dir.path(), 3);
+    assert_eq!(metrics.late_events, 4);
+    // d-late joined d1's live session as it streamed by; the other three are the batch path's.
+    assert_eq!(metrics.late_placed, 3);
+
+    let rows = raw_rows(dir.path());
+    let session_of = |id: &str| {
+        let row = rows.iter().find(|r| r.event_id == id).unwrap();
+        row.session_id
+            .clone()
+            .unwrap_or_else(|| panic!("{id} has no session"))
+    };
+    assert!(rows.iter().all(|r| r.session_id.is_some()), "{rows:?}");
+    // The anonymous late event joined user1's closed session once b1 was linked to user1.
+    assert_eq!(session_of("u-late"), session_of("u-1"));
+    assert_eq!(session_of("d-late"), session_of("d-1"));
+    assert_eq!(session_of("c-late-1"), session_of("c-late-2"));
+
+    let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
+    let by_id = |id: &str| {
+        sessions
+            .iter()
+            .find(|s| s.id_text() == session_of(id))
+            .unwrap()
+    };
+    let t = t0();
+    let user1 = by_id("u-1");
+    assert_eq!((user1.event_count, user1.person_id.as_str()), (3, "user1"));
+    assert_eq!((user1.start_time, user1.end_time), (t, t + 25 * MIN));
+    let c1 = by_id("c-late-1");
+    assert_eq!(
+        (c1.event_count, c1.first_event_id.as_str()),
+        (2, "c-late-1")
+    );
+    assert_eq!(c1.end_time - c1.start_time, 20 * MIN);
+    assert_eq!(by_id("d-1").event_count, 2);
+    let ids: BTreeSet<_> = sessions.iter().map(|s| s.session_id).collect();
+    assert_eq!(ids.len(), sessions.len(), "a session is in one file");
+    assert_eq!(sessions.len(), 5, "{sessions:?}"); // user1, busy, d1, c1, b1's identify
+
+    // A replay from the start, and one from the middle, give the same files.
+    let expected = outputs(dir.path());
+    spoor_pipeline::replay::replay(dir.path(), 0, config(1000), |_| {}).unwrap();
+    assert_same(&outputs(dir.path()), &expected);
+    spoor_pipeline::replay::replay(dir.path(), 6, config(2), |_| {}).unwrap();
+    assert_same(&outputs(dir.path()), &expected);
+}
+
+#[test]
+fn a_batch_path_cut_short_is_finished_by_the_next_pass() {
+    let events = too_late_traffic();
+    let clean = tempfile::tempdir().unwrap();
+    append(clean.path(), &events);
+    run(clean.path(), 4);
+    let expected = outputs(clean.path());
+
+    // The same log, but the pass is cut short after it rewrote the session files and before
+    // it rewrote the raw rows: simulated by putting the raw files and the checkpoint back the
+    // way they were before the pass.
+    let cut = tempfile::tempdir().unwrap();
+    append(cut.path(), &events);
+    let mut runner = spoor_pipeline::Runner::open(cut.path(), config(4)).unwrap();
+    while runner.step().unwrap() > 0 {}
+    runner.commit().unwrap();
+    let mut before: Vec<_> = raw_files(cut.path());
+    before.push(cut.path().join("state/checkpoint.json"));
+    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = before
+        .iter()
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+    runner.compact().unwrap();
+    drop(runner);
+    for (path, bytes) in &saved {
+        std::fs::write(path, bytes).unwrap();
+    }
+    assert!(raw_rows(cut.path()).iter().any(|r| r.session_id.is_none()));
+    run(cut.path(), 4);
+    assert_same(&outputs(cut.path()), &expected);
+}
+
+#[test]
+fn a_late_event_falling_into_a_live_session_waits_for_it_to_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = t0();
+    let mut too_late = track("w-late", "page_viewed", "w1", t - 65 * MIN, 0);
+    too_late.received_at = spoor_pipeline::timefmt::format_ms(t);
+    append(
+        dir.path(),
+        &[
+            track("busy", "page_viewed", "busy", t, 0),
+            // Behind the watermark (t - 60m) with no session of w1 to join yet...
+            too_late,
+            // ...and then a session of w1 opens within 30 minutes of it, still live.
+            track("w-1", "page_viewed", "w1", t - 55 * MIN, 0),
+        ],
+    );
+    let metrics = run(dir.path(), 1);
+    assert_eq!((metrics.late_events, metrics.late_placed), (1, 0));
+    let waiting = raw_rows(dir.path());
+    assert!(
+        waiting
+            .iter()
+            .any(|r| r.event_id == "w-late" && r.session_id.is_none())
+    );
+
+    // Time moves on: w1's session closes, and the next pass places the event in it.
+    append(
+        dir.path(),
+        &[track("busy-2", "page_viewed", "busy", t + 3 * 60 * MIN, 0)],
+    );
+    let metrics = run(dir.path(), 1);
+    assert_eq!(metrics.late_placed, 1);
+    let rows = raw_rows(dir.path());
+    let session_of = |id: &str| {
+        rows.iter()
+            .find(|r| r.event_id == id)
+            .unwrap()
+            .session_id
+            .clone()
+    };
+    assert!(session_of("w-late").is_some());
+    assert_eq!(session_of("w-late"), session_of("w-1"));
+    let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
+    let w1 = sessions.iter().find(|s| s.person_id == "w1").unwrap();
+    assert_eq!(
+        (w1.event_count, w1.start_time, w1.first_event_id.as_str()),
+        (2, t - 65 * MIN, "w-late")
+    );
+}
+
+fn raw_files(data_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for dir in spoor_pipeline::range_file::walk_dirs(&data_dir.join("raw")).unwrap() {
+        out.extend(
+            spoor_pipeline::range_file::list(&dir)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.path),
+        );
+    }
+    out
 }
 
 #[test]

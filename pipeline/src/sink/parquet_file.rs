@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Schema, TimeUnit};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
 use parquet::schema::types::ColumnPath;
@@ -69,6 +69,20 @@ pub fn write(
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
+/// Writes `batch` to `path` atomically and durably (temp file, fsync, rename): a file
+/// rewritten outside a range's commit. The caller fsyncs the folder.
+pub fn write_durable(
+    path: &Path,
+    batch: RecordBatch,
+    props: WriterProperties,
+) -> Result<(), PipelineError> {
+    let tmp = temp_path(path);
+    let file = write_file(&tmp, path, batch.schema(), [Ok(batch)], props)?;
+    file.sync_all()
+        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+}
+
 /// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
 /// to `path` with `props`, atomically and durably (temp file, fsync, rename), holding one
 /// batch of input at a time. The caller fsyncs the folder.
@@ -117,6 +131,24 @@ fn write_file(
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, PipelineError> {
     let mut out = Vec::new();
     for batch in batches(path)? {
+        out.push(batch?);
+    }
+    Ok(out)
+}
+
+/// Reads the columns `names` of `path` (those it has; top-level columns), every row group.
+pub fn read_columns(path: &Path, names: &[&str]) -> Result<Vec<RecordBatch>, PipelineError> {
+    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), names.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    let mut out = Vec::new();
+    for batch in reader {
         out.push(batch?);
     }
     Ok(out)
