@@ -41,6 +41,8 @@ pub struct Checkpoint {
     pub metrics: Metrics,
     /// Raw hours holding late events the batch path has not placed in sessions yet.
     pub late_hours: BTreeSet<String>,
+    /// Sessions re-opened by late events whose older rows the batch pass has not removed yet.
+    pub reopened_sessions: BTreeSet<u64>,
 }
 
 impl Checkpoint {

@@ -26,7 +26,22 @@ pub fn compact_parquet(
     min_files: usize,
     props: &WriterProperties,
 ) -> Result<usize, PipelineError> {
-    compact_with(dir, committed, min_files, props, MERGED_FILE_BYTES)
+    compact_with(dir, committed, min_files, props, MERGED_FILE_BYTES, &|_| {
+        Ok(false)
+    })
+}
+
+/// Like [`compact_parquet`], leaving alone (like a big file) every file `hold` says may still
+/// change: the sessions table's files holding sessions a late event may re-open, so that
+/// removing their older rows rewrites small files.
+pub fn compact_parquet_holding(
+    dir: &Path,
+    committed: u64,
+    min_files: usize,
+    props: &WriterProperties,
+    hold: &dyn Fn(&Path) -> Result<bool, PipelineError>,
+) -> Result<usize, PipelineError> {
+    compact_with(dir, committed, min_files, props, MERGED_FILE_BYTES, hold)
 }
 
 fn compact_with(
@@ -35,6 +50,7 @@ fn compact_with(
     min_files: usize,
     props: &WriterProperties,
     merged_file_bytes: u64,
+    hold: &dyn Fn(&Path) -> Result<bool, PipelineError>,
 ) -> Result<usize, PipelineError> {
     let mut files: Vec<(RangeFile, u64)> = Vec::new();
     for f in range_file::list(dir)?
@@ -44,6 +60,8 @@ fn compact_with(
         let bytes = std::fs::metadata(&f.path)
             .map_err(|e| PipelineError::io("stat", &f.path, e))?
             .len();
+        // A held file counts as merged enough: left alone, and runs stop at it.
+        let bytes = if hold(&f.path)? { u64::MAX } else { bytes };
         files.push((f, bytes));
     }
     let small = files
@@ -162,7 +180,15 @@ mod tests {
         // The big file counts as merged enough: the small ones on each side of it are not
         // merged across it (a file covering 0-50029 would make a restart delete it).
         assert_eq!(
-            compact_with(dir.path(), 60_000, 2, &parquet_file::properties(3), big).unwrap(),
+            compact_with(
+                dir.path(),
+                60_000,
+                2,
+                &parquet_file::properties(3),
+                big,
+                &|_| Ok(false)
+            )
+            .unwrap(),
             2
         );
         let ranges: Vec<_> = range_file::list(dir.path())

@@ -14,6 +14,12 @@ pub struct PipelineConfig {
     pub session_timeout_secs: u64,
     /// Events this far behind the newest event time still count in sessions and realtime aggregates.
     pub allowed_lateness_secs: u64,
+    /// Closed sessions stay in memory this long (event time past their end plus the timeout)
+    /// so that an event later than the allowed lateness re-opens the one it falls into as it
+    /// streams by; older ones are left to the batch pass after the commit, which rewrites
+    /// files. About 300 bytes of memory per session kept; 0 leaves every such event to the
+    /// batch pass.
+    pub recent_session_hours: u32,
     /// Duplicates of an event are dropped for this long after it arrived.
     pub dedupe_window_hours: u32,
     /// Upper bound on fingerprints kept; past it the oldest hours are dropped early.
@@ -43,6 +49,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             session_timeout_secs: 30 * 60,
             allowed_lateness_secs: 60 * 60,
+            recent_session_hours: 6,
             dedupe_window_hours: 7 * 24,
             dedupe_max_entries: 50_000_000,
             max_batch_records: 40_000,
@@ -65,6 +72,11 @@ impl PipelineConfig {
     /// Allowed lateness in milliseconds.
     pub fn allowed_lateness_ms(&self) -> i64 {
         (self.allowed_lateness_secs as i64).saturating_mul(1000)
+    }
+
+    /// How long closed sessions stay re-openable, in milliseconds.
+    pub fn recent_session_ms(&self) -> i64 {
+        i64::from(self.recent_session_hours).saturating_mul(3_600_000)
     }
 
     /// The poll interval.

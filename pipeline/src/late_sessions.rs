@@ -59,6 +59,11 @@ pub struct LateConfig<'l> {
     pub committed: u64,
     /// Session timeout in ms.
     pub timeout_ms: i64,
+    /// How long the streaming sessionizer keeps closed sessions re-openable (ms past their
+    /// end plus the timeout): the pass leaves those alone, as it does live ones.
+    pub recent_ms: i64,
+    /// The watermark as of `committed`.
+    pub watermark: i64,
     /// Zstd level of rewritten files.
     pub zstd_level: i32,
 }
@@ -128,6 +133,12 @@ pub fn correct(
             closed.extend(load_sessions(&path, &identity, &persons)?);
         }
     }
+    // Sessions the streaming path may still re-open count as live.
+    let keep = config.timeout_ms.saturating_add(config.recent_ms);
+    let (recent, closed): (Vec<Candidate>, Vec<Candidate>) = closed
+        .into_iter()
+        .partition(|c| config.recent_ms > 0 && c.end.saturating_add(keep) > config.watermark);
+    live.extend(recent);
     let mut by_person: HashMap<String, Vec<Candidate>> = HashMap::new();
     for c in closed {
         by_person.entry(c.person.clone()).or_default().push(c);
@@ -246,6 +257,62 @@ pub fn correct(
     }
     pass.placed = placed.len() as u64;
     Ok(pass)
+}
+
+/// Removes the older rows of the re-opened sessions `ids` from the committed session files:
+/// each such session was written again when it closed again, and only its newest row (in
+/// range order, then row order) stays. Returns how many rows it removed.
+pub fn drop_stale(config: &LateConfig<'_>, ids: &BTreeSet<u64>) -> Result<u64, PipelineError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let dir = config.layout.sessions();
+    let files: Vec<PathBuf> = range_file::list(&dir)?
+        .into_iter()
+        .filter(|f| f.last < config.committed)
+        .map(|f| f.path)
+        .collect();
+    // Every row of the sessions `ids`: (file, batch, row) by session, in file order.
+    let mut rows: HashMap<u64, Vec<(usize, usize, usize)>> = HashMap::new();
+    for (f, path) in files.iter().enumerate() {
+        for (b, batch) in parquet_file::read_columns(path, &["session_id"])?
+            .iter()
+            .enumerate()
+        {
+            let column = text_column(batch, "session_id", path)?;
+            for r in 0..batch.num_rows() {
+                if let Ok(id) = u64::from_str_radix(column.value(r), 16)
+                    && ids.contains(&id)
+                {
+                    rows.entry(id).or_default().push((f, b, r));
+                }
+            }
+        }
+    }
+    let mut stale: BTreeMap<usize, HashSet<(usize, usize)>> = BTreeMap::new();
+    for found in rows.values() {
+        for &(f, b, r) in &found[..found.len().saturating_sub(1)] {
+            stale.entry(f).or_default().insert((b, r));
+        }
+    }
+    let mut removed = 0;
+    for (f, drop) in &stale {
+        let path = &files[*f];
+        let mut kept = Vec::new();
+        for (b, batch) in parquet_file::read(path)?.iter().enumerate() {
+            let keep: BooleanArray = (0..batch.num_rows())
+                .map(|r| Some(!drop.contains(&(b, r))))
+                .collect();
+            kept.push(arrow::compute::filter_record_batch(batch, &keep)?);
+        }
+        let batch = arrow::compute::concat_batches(&sessionize::schema(), &kept)?;
+        parquet_file::write_durable(path, batch, parquet_file::properties(config.zstd_level))?;
+        removed += drop.len() as u64;
+    }
+    if !stale.is_empty() {
+        range_file::sync_dir(&dir)?;
+    }
+    Ok(removed)
 }
 
 fn is_range_file(path: &Path) -> bool {

@@ -98,6 +98,8 @@ pub struct Runner {
     late_hours: BTreeSet<String>,
     /// The hours the running compaction pass looks at (put back if it fails).
     late_hours_in_pass: BTreeSet<String>,
+    /// Re-opened sessions whose older rows the running compaction pass removes.
+    reopened_in_pass: BTreeSet<u64>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
 }
@@ -129,13 +131,20 @@ impl Runner {
         if let Some(max) = cp.max_event_time {
             watermark.max_event_time = max;
         }
+        let mut sessions = Sessionizer::new(config.session_timeout_ms(), cp.sessions.clone())
+            .with_recent(
+                config.recent_session_ms(),
+                recent_sessions(&layout, &cp, &config)?,
+                watermark.value(),
+            );
+        sessions.reopened = cp.reopened_sessions.clone();
         let mut reader = LogReader::open(&layout.log(), cp.offset)?;
         if let Some(limit) = &config.durable_offset {
             reader = reader.with_limit(limit.clone());
         }
         let threads = config.thread_count();
         let mut runner = Runner {
-            sessions: Sessionizer::new(config.session_timeout_ms(), cp.sessions),
+            sessions,
             realtime: Realtime::new(cp.realtime),
             raw: RawSink::new(columns.clone()),
             layout,
@@ -157,6 +166,7 @@ impl Runner {
             compaction: None,
             late_hours: cp.late_hours,
             late_hours_in_pass: BTreeSet::new(),
+            reopened_in_pass: BTreeSet::new(),
             writer: Writer::start(threads)?,
             phases: PhaseSeconds::default(),
             _lock: lock,
@@ -431,6 +441,12 @@ impl Runner {
                 .union(&self.late_hours_in_pass)
                 .cloned()
                 .collect(),
+            reopened_sessions: self
+                .sessions
+                .reopened
+                .union(&self.reopened_in_pass)
+                .copied()
+                .collect(),
         };
         cp.store(&self.layout)
     }
@@ -466,6 +482,19 @@ impl Runner {
         let timeout_ms = self.config.session_timeout_ms();
         let late_hours = std::mem::take(&mut self.late_hours);
         self.late_hours_in_pass = late_hours.clone();
+        // Re-opened sessions that closed again (and were just committed): their older rows go.
+        let live = self.sessions.live_ids();
+        let reopened: BTreeSet<u64> = self
+            .sessions
+            .reopened
+            .iter()
+            .copied()
+            .filter(|id| !live.contains(id))
+            .collect();
+        self.sessions.reopened.retain(|id| live.contains(id));
+        self.reopened_in_pass = reopened.clone();
+        let recent_ms = self.config.recent_session_ms();
+        let watermark = self.watermark.value();
         let pass = std::thread::Builder::new()
             .name("spoor-compact".into())
             .spawn(move || {
@@ -475,7 +504,18 @@ impl Runner {
                 }
                 let table_props = parquet_file::properties(level);
                 for dir in &table_dirs {
-                    compact::compact_parquet(dir, committed, min, &table_props)?;
+                    if *dir == layout.sessions() {
+                        // Files with sessions a late event may still re-open stay small.
+                        let keep = timeout_ms.saturating_add(recent_ms);
+                        let hold = |path: &Path| {
+                            Ok(recent_ms > 0
+                                && parquet_file::column_max_i64(path, "end_time")?
+                                    .is_some_and(|end| end.saturating_add(keep) > watermark))
+                        };
+                        compact::compact_parquet_holding(dir, committed, min, &table_props, &hold)?;
+                    } else {
+                        compact::compact_parquet(dir, committed, min, &table_props)?;
+                    }
                 }
                 Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)?;
                 // The batch path runs after the merges: both rewrite committed files.
@@ -483,8 +523,11 @@ impl Runner {
                     layout: &layout,
                     committed,
                     timeout_ms,
+                    recent_ms,
+                    watermark,
                     zstd_level: level,
                 };
+                late_sessions::drop_stale(&late, &reopened)?;
                 late_sessions::correct(&late, &late_hours)
             })
             .map_err(|e| PipelineError::io("start compaction", &self.layout.state(), e))?;
@@ -501,19 +544,21 @@ impl Runner {
         let result = pass.join().unwrap_or(Err(PipelineError::Panicked));
         self.phases.compaction_wait += started.elapsed().as_secs_f64();
         let in_pass = std::mem::take(&mut self.late_hours_in_pass);
+        let reopened = std::mem::take(&mut self.reopened_in_pass);
         match result {
             Ok(late) => {
                 self.late_hours.extend(late.waiting);
                 self.metrics.late_placed += late.placed;
                 // Record what the pass did now unless ranges wait for a commit (whose
                 // checkpoint will carry it): the checkpoint commits everything before `offset`.
-                if !late.scanned.is_empty() && !self.uncommitted {
+                if (!late.scanned.is_empty() || !reopened.is_empty()) && !self.uncommitted {
                     self.checkpoint()?;
                 }
                 Ok(())
             }
             Err(e) => {
                 self.late_hours.extend(in_pass);
+                self.sessions.reopened.extend(reopened);
                 Err(e)
             }
         }
@@ -555,6 +600,30 @@ impl Drop for Runner {
     fn drop(&mut self) {
         let _ = self.finish_compaction();
     }
+}
+
+/// The closed sessions a late event may still re-open after a restart (see
+/// [`Sessionizer::with_recent`]): the newest row of each committed closed session that ends
+/// less than the timeout plus `recent_session_hours` behind the checkpoint's watermark and
+/// is not live. None while a replay rebuilds state from the start of the log.
+fn recent_sessions(
+    layout: &Layout,
+    cp: &Checkpoint,
+    config: &PipelineConfig,
+) -> Result<Vec<crate::sessionize::Session>, PipelineError> {
+    let recent_ms = config.recent_session_ms();
+    let Some(max) = cp.max_event_time else {
+        return Ok(Vec::new());
+    };
+    if recent_ms <= 0 || cp.offset == 0 {
+        return Ok(Vec::new());
+    }
+    let watermark = max.saturating_sub(config.allowed_lateness_ms());
+    let keep = config.session_timeout_ms().saturating_add(recent_ms);
+    let live: BTreeSet<u64> = cp.sessions.iter().map(|s| s.session_id).collect();
+    let mut out = crate::sessionize::read_closed(&layout.sessions(), cp.offset)?;
+    out.retain(|s| s.end_time.saturating_add(keep) > watermark && !live.contains(&s.session_id));
+    Ok(out)
 }
 
 /// The log reader and what it has read.

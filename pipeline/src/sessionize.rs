@@ -7,7 +7,7 @@
 //! `tables/sessions/part-A-B.parquet`, live ones to `tables/sessions/open.parquet`.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -178,9 +178,20 @@ pub struct Sessionizer {
     /// list has an entry no later than its earliest session's; an entry may be early (its
     /// sessions grew since), and then closes nothing and is put back at the list's next.
     due: BinaryHeap<Reverse<(i64, u64)>>,
-    closed: Vec<Session>,
+    /// Sessions closed since the last commit (shared with `recent`).
+    closed: Vec<Arc<Session>>,
     /// Sessions closed so far in the current commit.
     pub batch_closed: u64,
+    /// Closed sessions an event later than the allowed lateness may still re-open: those
+    /// whose end plus the timeout lies less than `recent_ms` behind the watermark of the last
+    /// close (`closed_at`), by person key like `live`.
+    recent: HashMap<u64, Vec<Arc<Session>>, FingerprintBuild>,
+    /// When a list of `recent` may lose sessions: (end + timeout + `recent_ms`, list).
+    recent_due: BinaryHeap<Reverse<(i64, u64)>>,
+    recent_ms: i64,
+    closed_at: i64,
+    /// Ids of closed sessions re-opened (their older row is still in a table file).
+    pub reopened: BTreeSet<u64>,
 }
 
 impl Sessionizer {
@@ -203,7 +214,87 @@ impl Sessionizer {
             due,
             closed: Vec::new(),
             batch_closed: 0,
+            recent: HashMap::default(),
+            recent_due: BinaryHeap::new(),
+            recent_ms: 0,
+            closed_at: i64::MIN,
+            reopened: BTreeSet::new(),
         }
+    }
+
+    /// Keeps closed sessions for `recent_ms` (of event time, past their end plus the timeout)
+    /// so that events later than the allowed lateness re-open them, starting with `recent`
+    /// (closed before a restart) as of `watermark` (that of the last close).
+    pub fn with_recent(mut self, recent_ms: i64, recent: Vec<Session>, watermark: i64) -> Self {
+        self.recent_ms = recent_ms;
+        self.closed_at = watermark;
+        self.remember(recent.into_iter().map(Arc::new));
+        self
+    }
+
+    /// Adds closed sessions to `recent`.
+    fn remember(&mut self, sessions: impl IntoIterator<Item = Arc<Session>>) {
+        if self.recent_ms <= 0 {
+            return;
+        }
+        let keep = self.timeout_ms.saturating_add(self.recent_ms);
+        for s in sessions {
+            let key = person_key(&s.person_id);
+            self.recent_due
+                .push(Reverse((s.end_time.saturating_add(keep), key)));
+            self.recent.entry(key).or_default().push(s);
+        }
+    }
+
+    /// Drops from `recent` the sessions `watermark` has left more than `recent_ms` behind.
+    fn forget_behind(&mut self, watermark: i64) {
+        let keep = self.timeout_ms.saturating_add(self.recent_ms);
+        while let Some(&Reverse((due, key))) = self.recent_due.peek() {
+            if due > watermark {
+                break;
+            }
+            self.recent_due.pop();
+            let Some(list) = self.recent.get_mut(&key) else {
+                continue;
+            };
+            list.retain(|s| s.end_time.saturating_add(keep) > watermark);
+            if list.is_empty() {
+                self.recent.remove(&key);
+            }
+        }
+    }
+
+    /// Re-opens the recently closed session of `event`'s person it falls into, adding the
+    /// event: the session is live again and closes again at the next commit.
+    fn reopen(&mut self, event: &Event<'_>) -> Option<u64> {
+        let t = event.event_time;
+        let gap = self.timeout_ms;
+        let keep = gap.saturating_add(self.recent_ms);
+        let person = event.person_id.as_ref();
+        let key = person_key(person);
+        let list = self.recent.get_mut(&key)?;
+        let at = list.iter().position(|s| {
+            s.person_id == person
+                && s.end_time.saturating_add(keep) > self.closed_at
+                && s.covers(t, gap)
+        })?;
+        let mut session = Arc::unwrap_or_clone(list.remove(at));
+        if list.is_empty() {
+            self.recent.remove(&key);
+        }
+        session.add(event);
+        let id = session.session_id;
+        self.reopened.insert(id);
+        let live = self.live.entry(key).or_default();
+        let pos = live.partition_point(|s| (s.start_time, s.session_id) < (session.start_time, id));
+        live.insert(pos, session);
+        self.queue(key);
+        Some(id)
+    }
+
+    /// The ids of the live sessions.
+    pub fn live_ids(&self) -> BTreeSet<u64> {
+        self.live.values().flatten().map(|s| s.session_id).collect()
     }
 
     /// Puts list `key` in the queue at its earliest session's close.
@@ -306,8 +397,10 @@ impl Sessionizer {
             let Some(list) = self.live.get_mut(&key) else {
                 continue;
             };
-            self.closed
-                .extend(list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark));
+            self.closed.extend(
+                list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark)
+                    .map(Arc::new),
+            );
             if list.is_empty() {
                 self.live.remove(&key);
             } else {
@@ -315,6 +408,12 @@ impl Sessionizer {
             }
         }
         self.batch_closed = (self.closed.len() - before) as u64;
+        if self.recent_ms > 0 {
+            let newly: Vec<Arc<Session>> = self.closed[before..].to_vec();
+            self.remember(newly);
+            self.forget_behind(watermark);
+        }
+        self.closed_at = watermark;
     }
 }
 
@@ -331,10 +430,15 @@ impl Stage for Sessionizer {
             if let Some((from, to)) = &event.link {
                 self.rekey(from, to, event.watermark);
             }
-            // An event later than the allowed lateness joins a live session it falls into;
-            // one that falls into none is left to the batch path (`late_sessions`).
+            // An event later than the allowed lateness joins the live session it falls into,
+            // else re-opens the recently closed one it falls into, else opens one when every
+            // session it could fall into is known (closed ones are kept for `recent_ms`);
+            // otherwise it is left to the batch path (`late_sessions`).
             event.session_id = if event.late {
-                self.join(event)
+                self.join(event).or_else(|| self.reopen(event)).or_else(|| {
+                    (event.event_time >= event.watermark.saturating_sub(self.recent_ms))
+                        .then(|| self.assign(event))
+                })
             } else {
                 Some(self.assign(event))
             };
@@ -349,7 +453,7 @@ impl Stage for Sessionizer {
         self.close_behind(ctx.watermark);
         let closed = std::mem::take(&mut self.closed);
         ctx.table_file(ctx.layout.sessions(), closed.is_empty(), move || {
-            to_batch(&closed.iter().collect::<Vec<_>>())
+            to_batch(&closed.iter().map(|s| s.as_ref()).collect::<Vec<_>>())
         })
     }
 
@@ -423,14 +527,15 @@ pub(crate) fn to_batch(sessions: &[&Session]) -> Result<RecordBatch, PipelineErr
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
-/// The files of closed sessions in `dir`: those of ranges before `committed`, and those the
-/// batch path wrote ([`LATE_PREFIX`]).
+/// The files of closed sessions in `dir`: those of ranges before `committed` in range order,
+/// then those the batch path wrote ([`LATE_PREFIX`]).
 pub fn closed_files(dir: &Path, committed: u64) -> Result<Vec<PathBuf>, PipelineError> {
     let mut paths: Vec<PathBuf> = range_file::list(dir)?
         .into_iter()
         .filter(|f| f.last < committed)
         .map(|f| f.path)
         .collect();
+    let mut late = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
@@ -438,10 +543,12 @@ pub fn closed_files(dir: &Path, committed: u64) -> Result<Vec<PathBuf>, Pipeline
                 .to_str()
                 .is_some_and(|n| n.starts_with(LATE_PREFIX) && n.ends_with(".parquet"))
             {
-                paths.push(entry.path());
+                late.push(entry.path());
             }
         }
     }
+    late.sort();
+    paths.extend(late);
     Ok(paths)
 }
 
@@ -450,20 +557,45 @@ pub fn read(data_dir: &Path) -> Result<Vec<Session>, PipelineError> {
     let layout = Layout::new(data_dir);
     let committed = crate::checkpoint::committed_offset(data_dir)?;
     let dir = layout.sessions();
-    let mut paths = closed_files(&dir, committed)?;
+    let mut out = read_closed(&dir, committed)?;
     let open = dir.join(OPEN_FILE);
     if open.exists() {
-        paths.push(open);
+        let live = read_file(&open)?;
+        let ids: BTreeSet<u64> = live.iter().map(|s| s.session_id).collect();
+        out.retain(|s| !ids.contains(&s.session_id));
+        out.extend(live);
     }
-    let mut out = Vec::new();
-    for path in paths {
-        for batch in parquet_file::read(&path)? {
-            for row in 0..batch.num_rows() {
-                out.push(from_row(&batch, row));
+    out.sort_by(|a, b| (&a.person_id, a.start_time).cmp(&(&b.person_id, b.start_time)));
+    Ok(out)
+}
+
+/// The closed sessions in `dir` ([`closed_files`]), the newest row of each: a session re-opened
+/// by a late event is written again when it closes again, and its older row stays in its file
+/// until the batch path removes it.
+pub fn read_closed(dir: &Path, committed: u64) -> Result<Vec<Session>, PipelineError> {
+    let mut out: Vec<Session> = Vec::new();
+    let mut at: HashMap<u64, usize> = HashMap::new();
+    for path in closed_files(dir, committed)? {
+        for s in read_file(&path)? {
+            match at.get(&s.session_id) {
+                Some(&i) => out[i] = s,
+                None => {
+                    at.insert(s.session_id, out.len());
+                    out.push(s);
+                }
             }
         }
     }
-    out.sort_by(|a, b| (&a.person_id, a.start_time).cmp(&(&b.person_id, b.start_time)));
+    Ok(out)
+}
+
+fn read_file(path: &Path) -> Result<Vec<Session>, PipelineError> {
+    let mut out = Vec::new();
+    for batch in parquet_file::read(path)? {
+        for row in 0..batch.num_rows() {
+            out.push(from_row(&batch, row));
+        }
+    }
     Ok(out)
 }
 

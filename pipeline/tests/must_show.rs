@@ -106,7 +106,7 @@ fn an_event_arriving_after_its_session_closed_lands_in_it() {
 }
 
 #[test]
-fn events_beyond_the_allowed_lateness_skip_realtime_and_get_sessions_from_the_batch_path() {
+fn events_beyond_the_allowed_lateness_skip_realtime_and_still_get_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let t = t0();
     let mut too_late = track("old", "page_viewed", "a1", t - 3 * 60 * MIN, 0);
@@ -117,7 +117,8 @@ fn events_beyond_the_allowed_lateness_skip_realtime_and_get_sessions_from_the_ba
     );
     let metrics = run(dir.path(), 100);
     assert_eq!(metrics.late_events, 1);
-    assert_eq!(metrics.late_placed, 1);
+    // Within the hours closed sessions are kept: placed as it streamed by, not by the batch pass.
+    assert_eq!(metrics.late_placed, 0);
     let rows = raw_rows(dir.path());
     let old = rows.iter().find(|r| r.event_id == "old").unwrap();
     assert!(old.late);
@@ -126,7 +127,7 @@ fn events_beyond_the_allowed_lateness_skip_realtime_and_get_sessions_from_the_ba
         "{}",
         old.partition
     );
-    // Three hours before a1's live session: a session of its own, opened by the batch path.
+    // Three hours before a1's live session: a session of its own.
     let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
     assert_eq!(sessions.len(), 2, "{sessions:?}");
     let own = sessions.iter().find(|s| s.first_event_id == "old").unwrap();
@@ -134,6 +135,15 @@ fn events_beyond_the_allowed_lateness_skip_realtime_and_get_sessions_from_the_ba
     assert_eq!(old.session_id.as_deref(), Some(own.id_text().as_str()));
     let realtime = spoor_pipeline::realtime::read(dir.path()).unwrap();
     assert!(realtime.iter().all(|r| r.minute >= t));
+}
+
+/// [`config`] with no closed sessions kept for late events: every event later than the
+/// allowed lateness that falls into no live session goes to the batch pass.
+fn batch_only(batch: usize) -> spoor_pipeline::PipelineConfig {
+    spoor_pipeline::PipelineConfig {
+        recent_session_hours: 0,
+        ..config(batch)
+    }
 }
 
 /// The log of the batch-path tests: `user1` browses at t and t+10m; `busy` moves the watermark
@@ -188,11 +198,11 @@ fn events_later_than_the_allowed_lateness_land_in_their_sessions_by_the_batch_pa
     let events = too_late_traffic();
     // The first two late events in one run, the rest in another: the batch path runs after each.
     append(dir.path(), &events[..7]);
-    let first = run(dir.path(), 3);
+    let first = run_with(dir.path(), batch_only(3));
     assert_eq!(first.late_events, 2);
     assert_eq!(first.late_placed, 2);
     append(dir.path(), &events[7..]);
-    let metrics = run(dir.path(), 3);
+    let metrics = run_with(dir.path(), batch_only(3));
     assert_eq!(metrics.late_events, 4);
     // d-late joined d1's live session as it streamed by; the other three are the batch path's.
     assert_eq!(metrics.late_placed, 3);
@@ -234,9 +244,9 @@ fn events_later_than_the_allowed_lateness_land_in_their_sessions_by_the_batch_pa
 
     // A replay from the start, and one from the middle, give the same files.
     let expected = outputs(dir.path());
-    spoor_pipeline::replay::replay(dir.path(), 0, config(1000), |_| {}).unwrap();
+    spoor_pipeline::replay::replay(dir.path(), 0, batch_only(1000), |_| {}).unwrap();
     assert_same(&outputs(dir.path()), &expected);
-    spoor_pipeline::replay::replay(dir.path(), 6, config(2), |_| {}).unwrap();
+    spoor_pipeline::replay::replay(dir.path(), 6, batch_only(2), |_| {}).unwrap();
     assert_same(&outputs(dir.path()), &expected);
 }
 
@@ -245,7 +255,7 @@ fn a_batch_path_cut_short_is_finished_by_the_next_pass() {
     let events = too_late_traffic();
     let clean = tempfile::tempdir().unwrap();
     append(clean.path(), &events);
-    run(clean.path(), 4);
+    run_with(clean.path(), batch_only(4));
     let expected = outputs(clean.path());
 
     // The same log, but the pass is cut short after it rewrote the session files and before
@@ -253,7 +263,7 @@ fn a_batch_path_cut_short_is_finished_by_the_next_pass() {
     // way they were before the pass.
     let cut = tempfile::tempdir().unwrap();
     append(cut.path(), &events);
-    let mut runner = spoor_pipeline::Runner::open(cut.path(), config(4)).unwrap();
+    let mut runner = spoor_pipeline::Runner::open(cut.path(), batch_only(4)).unwrap();
     while runner.step().unwrap() > 0 {}
     runner.commit().unwrap();
     let mut before: Vec<_> = raw_files(cut.path());
@@ -268,7 +278,7 @@ fn a_batch_path_cut_short_is_finished_by_the_next_pass() {
         std::fs::write(path, bytes).unwrap();
     }
     assert!(raw_rows(cut.path()).iter().any(|r| r.session_id.is_none()));
-    run(cut.path(), 4);
+    run_with(cut.path(), batch_only(4));
     assert_same(&outputs(cut.path()), &expected);
 }
 
@@ -288,7 +298,7 @@ fn a_late_event_falling_into_a_live_session_waits_for_it_to_close() {
             track("w-1", "page_viewed", "w1", t - 55 * MIN, 0),
         ],
     );
-    let metrics = run(dir.path(), 1);
+    let metrics = run_with(dir.path(), batch_only(1));
     assert_eq!((metrics.late_events, metrics.late_placed), (1, 0));
     let waiting = raw_rows(dir.path());
     assert!(
@@ -302,7 +312,7 @@ fn a_late_event_falling_into_a_live_session_waits_for_it_to_close() {
         dir.path(),
         &[track("busy-2", "page_viewed", "busy", t + 3 * 60 * MIN, 0)],
     );
-    let metrics = run(dir.path(), 1);
+    let metrics = run_with(dir.path(), batch_only(1));
     assert_eq!(metrics.late_placed, 1);
     let rows = raw_rows(dir.path());
     let session_of = |id: &str| {
@@ -320,6 +330,97 @@ fn a_late_event_falling_into_a_live_session_waits_for_it_to_close() {
         (w1.event_count, w1.start_time, w1.first_event_id.as_str()),
         (2, t - 65 * MIN, "w-late")
     );
+}
+
+#[test]
+fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = too_late_traffic();
+    // Ranges of 3 records: user1's session closes at the end of the first, before the late
+    // event (in the second) comes.
+    append(dir.path(), &events);
+    let metrics = run(dir.path(), 3);
+    assert_eq!(metrics.late_events, 4);
+    assert_eq!(
+        metrics.late_placed, 0,
+        "every one within the hours closed sessions are kept"
+    );
+    let rows = raw_rows(dir.path());
+    let session_of = |id: &str| {
+        rows.iter()
+            .find(|r| r.event_id == id)
+            .unwrap()
+            .session_id
+            .clone()
+    };
+    assert!(rows.iter().all(|r| r.session_id.is_some()), "{rows:?}");
+    assert_eq!(session_of("d-late"), session_of("d-1"));
+    assert_eq!(session_of("c-late-1"), session_of("c-late-2"));
+    // u-late came from b1 before b1 was linked to user1: the streaming path knows b1 only, so
+    // it opened a session of b1's.
+    assert_ne!(session_of("u-late"), session_of("u-1"));
+
+    let t = t0();
+    let mut reopen = track("u-late-2", "product_clicked", "u-anon", t + 30 * MIN, 0);
+    reopen.user_id = Some("user1".into());
+    reopen.received_at = spoor_pipeline::timefmt::format_ms(t + 3 * 60 * MIN);
+    append(dir.path(), &[reopen]);
+    run(dir.path(), 3);
+    let rows = raw_rows(dir.path());
+    let session_of = |id: &str| {
+        rows.iter()
+            .find(|r| r.event_id == id)
+            .unwrap()
+            .session_id
+            .clone()
+    };
+    assert_eq!(session_of("u-late-2"), session_of("u-1"));
+    let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
+    let id = session_of("u-1").unwrap();
+    let user1: Vec<_> = sessions.iter().filter(|s| s.id_text() == id).collect();
+    assert_eq!(user1.len(), 1, "{user1:?}");
+    assert_eq!((user1[0].event_count, user1[0].end_time), (3, t + 30 * MIN));
+    // Written again when it closed again; the batch pass removed the older row.
+    assert_eq!(session_rows_with_id(dir.path(), &id), 1);
+}
+
+#[test]
+fn late_events_give_a_clean_run_s_outputs_across_restarts_and_replays() {
+    let mut events = mixed_traffic(6);
+    events.extend(too_late_traffic());
+    let clean = tempfile::tempdir().unwrap();
+    append(clean.path(), &events);
+    run(clean.path(), 10_000);
+    let expected = outputs(clean.path());
+    assert!(expected.metrics.late_events >= 4);
+    assert!(expected.raw.iter().all(|r| r.session_id.is_some()));
+
+    let stepped = tempfile::tempdir().unwrap();
+    append(stepped.path(), &events);
+    run_stepped(stepped.path(), 37);
+    assert_same(&outputs(stepped.path()), &expected);
+
+    spoor_pipeline::replay::replay(stepped.path(), 0, config(50), |_| {}).unwrap();
+    assert_same(&outputs(stepped.path()), &expected);
+}
+
+/// How many rows of the session table's files hold session `id`.
+fn session_rows_with_id(data_dir: &std::path::Path, id: &str) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(data_dir.join("tables/sessions")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            for batch in spoor_pipeline::sink::parquet_file::read(&path).unwrap() {
+                n += (0..batch.num_rows())
+                    .filter(|&r| {
+                        spoor_pipeline::columns::text(&batch, "session_id", r).as_deref()
+                            == Some(id)
+                    })
+                    .count();
+            }
+        }
+    }
+    n
 }
 
 fn raw_files(data_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -405,6 +506,37 @@ fn a_person_tracked_anonymously_then_identified_is_one_person() {
     assert_eq!(m5.persons, 2);
 }
 
+/// Consumes the log of `data_dir` in ranges of `batch` records by a fresh runner each time,
+/// with leftovers of a crashed range (files past the committed offset) planted before every
+/// restart. Each runner writes two ranges; every other one dies before it commits them,
+/// leaving their real outputs behind.
+fn run_stepped(data_dir: &std::path::Path, batch: usize) {
+    let never = spoor_pipeline::PipelineConfig {
+        commit_interval_ms: u64::MAX,
+        ..config(batch)
+    };
+    for round in 0.. {
+        let runner = spoor_pipeline::Runner::open(data_dir, config(batch)).unwrap();
+        let at = runner.offset();
+        let junk = data_dir.join("raw/date=2026-05-03/hour=10/event=page_viewed/source=web");
+        std::fs::create_dir_all(&junk).unwrap();
+        std::fs::write(
+            junk.join(spoor_pipeline::range_file::file_name(at, at + 5, "parquet")),
+            b"torn",
+        )
+        .unwrap();
+        drop(runner);
+        let mut runner = spoor_pipeline::Runner::open(data_dir, never.clone()).unwrap();
+        if runner.step().unwrap() + runner.step().unwrap() == 0 {
+            runner.compact().unwrap();
+            break;
+        }
+        if round % 2 == 1 {
+            runner.commit().unwrap();
+        }
+    }
+}
+
 #[test]
 fn restarting_at_every_range_produces_the_outputs_of_a_clean_run() {
     let events = mixed_traffic(12);
@@ -415,38 +547,10 @@ fn restarting_at_every_range_produces_the_outputs_of_a_clean_run() {
     assert!(expected.metrics.duplicates > 0 && expected.metrics.late_events == 0);
     assert!(expected.sessions.len() > 12);
 
-    // Same log, consumed in small ranges by a fresh runner each time, with leftovers of a
-    // crashed range (files past the committed offset) planted before every restart. Each
-    // runner writes two ranges; every other one dies before it commits them, leaving their
-    // real outputs behind.
+    // Same log, consumed in small ranges by a fresh runner each time, crashing at times.
     let stepped = tempfile::tempdir().unwrap();
     append(stepped.path(), &events);
-    let never = spoor_pipeline::PipelineConfig {
-        commit_interval_ms: u64::MAX,
-        ..config(97)
-    };
-    for round in 0.. {
-        let runner = spoor_pipeline::Runner::open(stepped.path(), config(97)).unwrap();
-        let at = runner.offset();
-        let junk = stepped
-            .path()
-            .join("raw/date=2026-05-03/hour=10/event=page_viewed/source=web");
-        std::fs::create_dir_all(&junk).unwrap();
-        std::fs::write(
-            junk.join(spoor_pipeline::range_file::file_name(at, at + 5, "parquet")),
-            b"torn",
-        )
-        .unwrap();
-        drop(runner);
-        let mut runner = spoor_pipeline::Runner::open(stepped.path(), never.clone()).unwrap();
-        if runner.step().unwrap() + runner.step().unwrap() == 0 {
-            runner.compact().unwrap();
-            break;
-        }
-        if round % 2 == 1 {
-            runner.commit().unwrap();
-        }
-    }
+    run_stepped(stepped.path(), 97);
     assert_same(&outputs(stepped.path()), &expected);
 }
 

@@ -10,6 +10,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterPropertiesBuilder};
+use parquet::file::statistics::Statistics;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::PipelineError;
@@ -162,6 +163,32 @@ fn batches(path: &Path) -> Result<ParquetRecordBatchReader, PipelineError> {
         .with_batch_size(64 * 1024)
         .build()
         .map_err(|e| PipelineError::parquet(path, e))
+}
+
+/// The largest value of the 64-bit integer (or timestamp) column `column` in `path`, from the
+/// file's statistics; `None` when it has no rows, no such column or no statistics for it.
+pub fn column_max_i64(path: &Path, column: &str) -> Result<Option<i64>, PipelineError> {
+    let file = File::open(path).map_err(|e| PipelineError::io("open", path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    let meta = builder.metadata();
+    let Some(index) = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == column)
+    else {
+        return Ok(None);
+    };
+    let mut max = None;
+    for group in meta.row_groups() {
+        match group.column(index).statistics() {
+            Some(Statistics::Int64(stats)) => max = max.max(stats.max_opt().copied()),
+            _ => return Ok(None),
+        }
+    }
+    Ok(max)
 }
 
 /// The schema stored in `path`.
