@@ -260,9 +260,14 @@ pub fn correct(
 }
 
 /// Removes the older rows of the re-opened sessions `ids` from the committed session files:
-/// each such session was written again when it closed again, and only its newest row (in
-/// range order, then row order) stays. Returns how many rows it removed.
-pub fn drop_stale(config: &LateConfig<'_>, ids: &BTreeSet<u64>) -> Result<u64, PipelineError> {
+/// those of `live` are live again (their row is in the open file), the others were written
+/// again when they closed again and keep only their newest row (in range order, then row
+/// order). Returns how many rows it removed.
+pub fn drop_stale(
+    config: &LateConfig<'_>,
+    ids: &BTreeSet<u64>,
+    live: &BTreeSet<u64>,
+) -> Result<u64, PipelineError> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -290,8 +295,9 @@ pub fn drop_stale(config: &LateConfig<'_>, ids: &BTreeSet<u64>) -> Result<u64, P
         }
     }
     let mut stale: BTreeMap<usize, HashSet<(usize, usize)>> = BTreeMap::new();
-    for found in rows.values() {
-        for &(f, b, r) in &found[..found.len().saturating_sub(1)] {
+    for (id, found) in &rows {
+        let keep = usize::from(!live.contains(id));
+        for &(f, b, r) in &found[..found.len().saturating_sub(keep)] {
             stale.entry(f).or_default().insert((b, r));
         }
     }

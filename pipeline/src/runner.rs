@@ -482,22 +482,30 @@ impl Runner {
         let timeout_ms = self.config.session_timeout_ms();
         let late_hours = std::mem::take(&mut self.late_hours);
         self.late_hours_in_pass = late_hours.clone();
-        // Re-opened sessions that closed again (and were just committed): their older rows go.
-        let live = self.sessions.live_ids();
-        let reopened: BTreeSet<u64> = self
-            .sessions
-            .reopened
+        // Re-opened sessions: their older rows go (all of them for those live again).
+        let reopened = std::mem::take(&mut self.sessions.reopened);
+        let live_ids = self.sessions.live_ids();
+        let live: BTreeSet<u64> = reopened
             .iter()
             .copied()
-            .filter(|id| !live.contains(id))
+            .filter(|id| live_ids.contains(id))
             .collect();
-        self.sessions.reopened.retain(|id| live.contains(id));
         self.reopened_in_pass = reopened.clone();
         let recent_ms = self.config.recent_session_ms();
         let watermark = self.watermark.value();
         let pass = std::thread::Builder::new()
             .name("spoor-compact".into())
             .spawn(move || {
+                let late = LateConfig {
+                    layout: &layout,
+                    committed,
+                    timeout_ms,
+                    recent_ms,
+                    watermark,
+                    zstd_level: level,
+                };
+                // Before the merges: the rows to remove are still in small files.
+                late_sessions::drop_stale(&late, &reopened, &live)?;
                 let raw_props = merged_file_properties(level);
                 for dir in &raw_dirs {
                     compact::compact_parquet(dir, committed, min, &raw_props)?;
@@ -518,16 +526,7 @@ impl Runner {
                     }
                 }
                 Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)?;
-                // The batch path runs after the merges: both rewrite committed files.
-                let late = LateConfig {
-                    layout: &layout,
-                    committed,
-                    timeout_ms,
-                    recent_ms,
-                    watermark,
-                    zstd_level: level,
-                };
-                late_sessions::drop_stale(&late, &reopened)?;
+                // The batch pass runs after the merges: both rewrite committed files.
                 late_sessions::correct(&late, &late_hours)
             })
             .map_err(|e| PipelineError::io("start compaction", &self.layout.state(), e))?;

@@ -385,6 +385,39 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
 }
 
 #[test]
+fn a_reopened_session_still_live_is_in_the_open_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = t0();
+    append(
+        dir.path(),
+        &[
+            track("s-1", "page_viewed", "a1", t, 0),
+            track("s-2", "page_viewed", "a1", t + 10 * MIN, 0),
+            // The watermark goes to t + 40.5m: a1's session (ends t + 10m) closes.
+            track("busy", "page_viewed", "busy", t + 100 * MIN + MIN / 2, 0),
+        ],
+    );
+    run(dir.path(), 10);
+    let mut late = track("s-late", "page_viewed", "a1", t + 39 * MIN, 0);
+    late.received_at = spoor_pipeline::timefmt::format_ms(t + 101 * MIN);
+    append(dir.path(), &[late]);
+    run(dir.path(), 10);
+    // Re-opened, it now ends at t + 39m: live until the watermark passes t + 69m.
+    let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
+    let a1: Vec<_> = sessions.iter().filter(|s| s.person_id == "a1").collect();
+    assert_eq!(a1.len(), 1, "{a1:?}");
+    assert_eq!((a1[0].event_count, a1[0].end_time), (3, t + 39 * MIN));
+    assert_eq!(session_rows_with_id(dir.path(), &a1[0].id_text()), 1);
+    let open =
+        spoor_pipeline::sink::parquet_file::read(&dir.path().join("tables/sessions/open.parquet"))
+            .unwrap();
+    assert!(open.iter().any(|b| {
+        (0..b.num_rows())
+            .any(|r| spoor_pipeline::columns::text(b, "person_id", r).as_deref() == Some("a1"))
+    }));
+}
+
+#[test]
 fn late_events_give_a_clean_run_s_outputs_across_restarts_and_replays() {
     let mut events = mixed_traffic(6);
     events.extend(too_late_traffic());
