@@ -123,16 +123,7 @@ pub fn ingest_one(data: &[u8]) {
             segment: true,
         },
         n => Route {
-            event_type: Some(
-                [
-                    EventType::Track,
-                    EventType::Identify,
-                    EventType::Page,
-                    EventType::Screen,
-                    EventType::Group,
-                    EventType::Alias,
-                ][usize::from(n - 1)],
-            ),
+            event_type: Some(EventType::ALL[usize::from(n - 1)]),
             segment: true,
         },
     };

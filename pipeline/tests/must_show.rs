@@ -92,13 +92,7 @@ fn an_event_arriving_after_its_session_closed_lands_in_it() {
     assert_eq!(first.event_count, 3);
     assert_eq!(first.end_time, t + 20 * MIN);
     let rows = raw_rows(dir.path());
-    let session_of = |id: &str| {
-        rows.iter()
-            .find(|r| r.event_id == id)
-            .unwrap()
-            .session_id
-            .clone()
-    };
+    let session_of = |id: &str| session_of(&rows, id);
     assert_eq!(session_of("s1-late"), session_of("s1-a"));
     assert_ne!(session_of("s2-a"), session_of("s1-a"));
     let metrics = spoor_pipeline::metrics::read(dir.path()).unwrap();
@@ -208,12 +202,8 @@ fn events_later_than_the_allowed_lateness_land_in_their_sessions_by_the_batch_pa
     assert_eq!(metrics.late_placed, 3);
 
     let rows = raw_rows(dir.path());
-    let session_of = |id: &str| {
-        let row = rows.iter().find(|r| r.event_id == id).unwrap();
-        row.session_id
-            .clone()
-            .unwrap_or_else(|| panic!("{id} has no session"))
-    };
+    let session_of =
+        |id: &str| session_of(&rows, id).unwrap_or_else(|| panic!("{id} has no session"));
     assert!(rows.iter().all(|r| r.session_id.is_some()), "{rows:?}");
     // The anonymous late event joined user1's closed session once b1 was linked to user1.
     assert_eq!(session_of("u-late"), session_of("u-1"));
@@ -315,13 +305,7 @@ fn a_late_event_falling_into_a_live_session_waits_for_it_to_close() {
     let metrics = run_with(dir.path(), batch_only(1));
     assert_eq!(metrics.late_placed, 1);
     let rows = raw_rows(dir.path());
-    let session_of = |id: &str| {
-        rows.iter()
-            .find(|r| r.event_id == id)
-            .unwrap()
-            .session_id
-            .clone()
-    };
+    let session_of = |id: &str| session_of(&rows, id);
     assert!(session_of("w-late").is_some());
     assert_eq!(session_of("w-late"), session_of("w-1"));
     let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
@@ -346,13 +330,7 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
         "every one within the hours closed sessions are kept"
     );
     let rows = raw_rows(dir.path());
-    let session_of = |id: &str| {
-        rows.iter()
-            .find(|r| r.event_id == id)
-            .unwrap()
-            .session_id
-            .clone()
-    };
+    let session_of = |id: &str| session_of(&rows, id);
     assert!(rows.iter().all(|r| r.session_id.is_some()), "{rows:?}");
     assert_eq!(session_of("d-late"), session_of("d-1"));
     assert_eq!(session_of("c-late-1"), session_of("c-late-2"));
@@ -367,13 +345,7 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
     append(dir.path(), &[reopen]);
     run(dir.path(), 3);
     let rows = raw_rows(dir.path());
-    let session_of = |id: &str| {
-        rows.iter()
-            .find(|r| r.event_id == id)
-            .unwrap()
-            .session_id
-            .clone()
-    };
+    let session_of = |id: &str| common::session_of(&rows, id);
     assert_eq!(session_of("u-late-2"), session_of("u-1"));
     let sessions = spoor_pipeline::sessionize::read(dir.path()).unwrap();
     let id = session_of("u-1").unwrap();

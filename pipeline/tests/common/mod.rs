@@ -139,6 +139,15 @@ pub fn raw_rows(data_dir: &Path) -> Vec<RawRow> {
     out
 }
 
+/// The session of event `id` among `rows` (which must hold it).
+pub fn session_of(rows: &[RawRow], id: &str) -> Option<String> {
+    rows.iter()
+        .find(|r| r.event_id == id)
+        .unwrap_or_else(|| panic!("no raw row of {id}"))
+        .session_id
+        .clone()
+}
+
 /// Everything downstream of the log, in comparable form.
 #[derive(Debug, PartialEq)]
 pub struct Outputs {
