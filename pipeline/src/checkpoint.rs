@@ -41,8 +41,9 @@ pub struct Checkpoint {
     pub metrics: Metrics,
     /// Raw hours holding late events the batch path has not placed in sessions yet.
     pub late_hours: BTreeSet<String>,
-    /// Sessions re-opened by late events whose older rows the batch pass has not removed yet.
-    pub reopened_sessions: BTreeSet<u64>,
+    /// Sessions re-opened by late events whose older rows the batch pass has not removed yet:
+    /// (first log offset of the range of the file holding the row, session id).
+    pub reopened_sessions: BTreeSet<(u64, u64)>,
 }
 
 impl Checkpoint {

@@ -17,7 +17,7 @@ pub struct PipelineConfig {
     /// Closed sessions stay in memory this long (event time past their end plus the timeout)
     /// so that an event later than the allowed lateness re-opens the one it falls into as it
     /// streams by; older ones are left to the batch pass after the commit, which rewrites
-    /// files. About 300 bytes of memory per session kept; 0 leaves every such event to the
+    /// files. About 500 bytes of memory per session kept; 0 leaves every such event to the
     /// batch pass.
     pub recent_session_hours: u32,
     /// Duplicates of an event are dropped for this long after it arrived.
@@ -49,7 +49,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             session_timeout_secs: 30 * 60,
             allowed_lateness_secs: 60 * 60,
-            recent_session_hours: 6,
+            recent_session_hours: 3,
             dedupe_window_hours: 7 * 24,
             dedupe_max_entries: 50_000_000,
             max_batch_records: 40_000,

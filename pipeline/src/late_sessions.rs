@@ -259,63 +259,50 @@ pub fn correct(
     Ok(pass)
 }
 
-/// Removes the older rows of the re-opened sessions `ids` from the committed session files:
-/// those of `live` are live again (their row is in the open file), the others were written
-/// again when they closed again and keep only their newest row (in range order, then row
-/// order). Returns how many rows it removed.
+/// Removes the older rows of re-opened sessions from the committed session files: `stale`
+/// holds (an offset of the file's range, session id). A re-opened session is live again, and
+/// written to a newer file when it closes again. Returns how many rows it removed.
 pub fn drop_stale(
     config: &LateConfig<'_>,
-    ids: &BTreeSet<u64>,
-    live: &BTreeSet<u64>,
+    stale: &BTreeSet<(u64, u64)>,
 ) -> Result<u64, PipelineError> {
-    if ids.is_empty() {
+    if stale.is_empty() {
         return Ok(0);
     }
     let dir = config.layout.sessions();
-    let files: Vec<PathBuf> = range_file::list(&dir)?
-        .into_iter()
-        .filter(|f| f.last < config.committed)
-        .map(|f| f.path)
-        .collect();
-    // Every row of the sessions `ids`: (file, batch, row) by session, in file order.
-    let mut rows: HashMap<u64, Vec<(usize, usize, usize)>> = HashMap::new();
-    for (f, path) in files.iter().enumerate() {
-        for (b, batch) in parquet_file::read_columns(path, &["session_id"])?
+    let files = range_file::list(&dir)?;
+    let mut by_file: BTreeMap<&Path, HashSet<String>> = BTreeMap::new();
+    for &(offset, id) in stale {
+        if let Some(file) = files
             .iter()
-            .enumerate()
+            .find(|f| f.first <= offset && offset <= f.last && f.last < config.committed)
         {
-            let column = text_column(batch, "session_id", path)?;
-            for r in 0..batch.num_rows() {
-                if let Ok(id) = u64::from_str_radix(column.value(r), 16)
-                    && ids.contains(&id)
-                {
-                    rows.entry(id).or_default().push((f, b, r));
-                }
-            }
-        }
-    }
-    let mut stale: BTreeMap<usize, HashSet<(usize, usize)>> = BTreeMap::new();
-    for (id, found) in &rows {
-        let keep = usize::from(!live.contains(id));
-        for &(f, b, r) in &found[..found.len().saturating_sub(keep)] {
-            stale.entry(f).or_default().insert((b, r));
+            by_file
+                .entry(&file.path)
+                .or_default()
+                .insert(session_id_text(id));
         }
     }
     let mut removed = 0;
-    for (f, drop) in &stale {
-        let path = &files[*f];
+    for (path, ids) in &by_file {
         let mut kept = Vec::new();
-        for (b, batch) in parquet_file::read(path)?.iter().enumerate() {
+        let mut dropped = 0;
+        for batch in parquet_file::read(path)? {
+            let column = text_column(&batch, "session_id", path)?;
             let keep: BooleanArray = (0..batch.num_rows())
-                .map(|r| Some(!drop.contains(&(b, r))))
+                .map(|r| Some(!ids.contains(column.value(r))))
                 .collect();
-            kept.push(arrow::compute::filter_record_batch(batch, &keep)?);
+            dropped += keep.false_count();
+            kept.push(arrow::compute::filter_record_batch(&batch, &keep)?);
+        }
+        if dropped == 0 {
+            continue;
         }
         let batch = arrow::compute::concat_batches(&sessionize::schema(), &kept)?;
         parquet_file::write_durable(path, batch, parquet_file::properties(config.zstd_level))?;
-        removed += drop.len() as u64;
+        removed += dropped as u64;
     }
-    if !stale.is_empty() {
+    if removed > 0 {
         range_file::sync_dir(&dir)?;
     }
     Ok(removed)

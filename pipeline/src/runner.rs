@@ -99,7 +99,7 @@ pub struct Runner {
     /// The hours the running compaction pass looks at (put back if it fails).
     late_hours_in_pass: BTreeSet<String>,
     /// Re-opened sessions whose older rows the running compaction pass removes.
-    reopened_in_pass: BTreeSet<u64>,
+    reopened_in_pass: BTreeSet<(u64, u64)>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
 }
@@ -482,14 +482,8 @@ impl Runner {
         let timeout_ms = self.config.session_timeout_ms();
         let late_hours = std::mem::take(&mut self.late_hours);
         self.late_hours_in_pass = late_hours.clone();
-        // Re-opened sessions: their older rows go (all of them for those live again).
+        // Re-opened sessions: their older rows go.
         let reopened = std::mem::take(&mut self.sessions.reopened);
-        let live_ids = self.sessions.live_ids();
-        let live: BTreeSet<u64> = reopened
-            .iter()
-            .copied()
-            .filter(|id| live_ids.contains(id))
-            .collect();
         self.reopened_in_pass = reopened.clone();
         let recent_ms = self.config.recent_session_ms();
         let watermark = self.watermark.value();
@@ -505,7 +499,7 @@ impl Runner {
                     zstd_level: level,
                 };
                 // Before the merges: the rows to remove are still in small files.
-                late_sessions::drop_stale(&late, &reopened, &live)?;
+                late_sessions::drop_stale(&late, &reopened)?;
                 let raw_props = merged_file_properties(level);
                 for dir in &raw_dirs {
                     compact::compact_parquet(dir, committed, min, &raw_props)?;
@@ -602,14 +596,15 @@ impl Drop for Runner {
 }
 
 /// The closed sessions a late event may still re-open after a restart (see
-/// [`Sessionizer::with_recent`]): the newest row of each committed closed session that ends
-/// less than the timeout plus `recent_session_hours` behind the checkpoint's watermark and
-/// is not live. None while a replay rebuilds state from the start of the log.
+/// [`Sessionizer::with_recent`]), by table file: each committed closed session that ends less
+/// than the timeout plus `recent_session_hours` behind the checkpoint's watermark, is not live
+/// and is not a re-opened session's older row. None while a replay rebuilds state from the
+/// start of the log.
 fn recent_sessions(
     layout: &Layout,
     cp: &Checkpoint,
     config: &PipelineConfig,
-) -> Result<Vec<crate::sessionize::Session>, PipelineError> {
+) -> Result<Vec<(u64, Vec<crate::sessionize::Session>)>, PipelineError> {
     let recent_ms = config.recent_session_ms();
     let Some(max) = cp.max_event_time else {
         return Ok(Vec::new());
@@ -620,8 +615,22 @@ fn recent_sessions(
     let watermark = max.saturating_sub(config.allowed_lateness_ms());
     let keep = config.session_timeout_ms().saturating_add(recent_ms);
     let live: BTreeSet<u64> = cp.sessions.iter().map(|s| s.session_id).collect();
-    let mut out = crate::sessionize::read_closed(&layout.sessions(), cp.offset)?;
-    out.retain(|s| s.end_time.saturating_add(keep) > watermark && !live.contains(&s.session_id));
+    let mut out = Vec::new();
+    for file in range_file::list(&layout.sessions())? {
+        if file.last >= cp.offset
+            || parquet_file::column_max_i64(&file.path, "end_time")?
+                .is_none_or(|end| end.saturating_add(keep) <= watermark)
+        {
+            continue;
+        }
+        let mut sessions = crate::sessionize::read_file(&file.path)?;
+        sessions.retain(|s| {
+            s.end_time.saturating_add(keep) > watermark
+                && !live.contains(&s.session_id)
+                && !cp.reopened_sessions.contains(&(file.first, s.session_id))
+        });
+        out.push((file.first, sessions));
+    }
     Ok(out)
 }
 

@@ -7,7 +7,7 @@
 //! `tables/sessions/part-A-B.parquet`, live ones to `tables/sessions/open.parquet`.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -149,6 +149,57 @@ fn set(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
+/// Sessions closed by one close of the sessionizer, kept for late events, with an index by
+/// person key.
+struct ClosedBatch {
+    /// First log offset of the range whose table file holds them.
+    range_first: u64,
+    /// Latest end among them.
+    max_end: i64,
+    /// The sessions, shared with the table file's writer.
+    sessions: Arc<Vec<Session>>,
+    /// Which were re-opened (and so are no longer kept).
+    taken: Vec<bool>,
+    /// The first session of each person key; `next` chains the others.
+    first: HashMap<u64, u32, FingerprintBuild>,
+    next: Vec<u32>,
+}
+
+impl ClosedBatch {
+    /// A batch of `sessions`; none when there are none.
+    fn new(range_first: u64, sessions: Arc<Vec<Session>>) -> Option<ClosedBatch> {
+        let max_end = sessions.iter().map(|s| s.end_time).max()?;
+        let mut first: HashMap<u64, u32, FingerprintBuild> = HashMap::default();
+        first.reserve(sessions.len());
+        let mut next = vec![u32::MAX; sessions.len()];
+        for (i, s) in sessions.iter().enumerate().rev() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            if let Some(previous) = first.insert(person_key(&s.person_id), index) {
+                next[i] = previous;
+            }
+        }
+        Some(ClosedBatch {
+            range_first,
+            max_end,
+            taken: vec![false; sessions.len()],
+            sessions,
+            first,
+            next,
+        })
+    }
+
+    /// The indexes of the sessions whose person has key `key` (and of people whose key
+    /// collides with it).
+    fn of(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.first.get(&key).copied().unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            let i = at as usize;
+            at = *self.next.get(i)?;
+            Some(i)
+        })
+    }
+}
+
 /// When the first of `list`'s sessions may close: its end plus the timeout.
 fn first_due(list: &[Session], timeout_ms: i64) -> Option<i64> {
     list.iter()
@@ -179,19 +230,18 @@ pub struct Sessionizer {
     /// sessions grew since), and then closes nothing and is put back at the list's next.
     due: BinaryHeap<Reverse<(i64, u64)>>,
     /// Sessions closed since the last commit (shared with `recent`).
-    closed: Vec<Arc<Session>>,
+    closed: Vec<Session>,
     /// Sessions closed so far in the current commit.
     pub batch_closed: u64,
     /// Closed sessions an event later than the allowed lateness may still re-open: those
     /// whose end plus the timeout lies less than `recent_ms` behind the watermark of the last
     /// close (`closed_at`), by person key like `live`.
-    recent: HashMap<u64, Vec<Arc<Session>>, FingerprintBuild>,
-    /// When a list of `recent` may lose sessions: (end + timeout + `recent_ms`, list).
-    recent_due: BinaryHeap<Reverse<(i64, u64)>>,
+    recent: VecDeque<ClosedBatch>,
     recent_ms: i64,
     closed_at: i64,
-    /// Ids of closed sessions re-opened (their older row is still in a table file).
-    pub reopened: BTreeSet<u64>,
+    /// Closed sessions re-opened, as (first log offset of the range whose table file holds
+    /// the older row, session id): that row is stale.
+    pub reopened: BTreeSet<(u64, u64)>,
 }
 
 impl Sessionizer {
@@ -214,8 +264,7 @@ impl Sessionizer {
             due,
             closed: Vec::new(),
             batch_closed: 0,
-            recent: HashMap::default(),
-            recent_due: BinaryHeap::new(),
+            recent: VecDeque::new(),
             recent_ms: 0,
             closed_at: i64::MIN,
             reopened: BTreeSet::new(),
@@ -225,76 +274,75 @@ impl Sessionizer {
     /// Keeps closed sessions for `recent_ms` (of event time, past their end plus the timeout)
     /// so that events later than the allowed lateness re-open them, starting with `recent`
     /// (closed before a restart) as of `watermark` (that of the last close).
-    pub fn with_recent(mut self, recent_ms: i64, recent: Vec<Session>, watermark: i64) -> Self {
+    /// `recent` holds, for each table file, the first log offset of its range and its sessions.
+    pub fn with_recent(
+        mut self,
+        recent_ms: i64,
+        recent: Vec<(u64, Vec<Session>)>,
+        watermark: i64,
+    ) -> Self {
         self.recent_ms = recent_ms;
         self.closed_at = watermark;
-        self.remember(recent.into_iter().map(Arc::new));
+        for (first, sessions) in recent {
+            self.remember(first, Arc::new(sessions));
+        }
         self
     }
 
-    /// Adds closed sessions to `recent`.
-    fn remember(&mut self, sessions: impl IntoIterator<Item = Arc<Session>>) {
+    /// Adds sessions closed into the table file of the range starting at `first` to `recent`,
+    /// as one batch.
+    fn remember(&mut self, first: u64, sessions: Arc<Vec<Session>>) {
         if self.recent_ms <= 0 {
             return;
         }
-        let keep = self.timeout_ms.saturating_add(self.recent_ms);
-        for s in sessions {
-            let key = person_key(&s.person_id);
-            self.recent_due
-                .push(Reverse((s.end_time.saturating_add(keep), key)));
-            self.recent.entry(key).or_default().push(s);
+        if let Some(batch) = ClosedBatch::new(first, sessions) {
+            self.recent.push_back(batch);
         }
     }
 
-    /// Drops from `recent` the sessions `watermark` has left more than `recent_ms` behind.
+    /// Drops from `recent` the batches `watermark` has left more than `recent_ms` behind
+    /// (a batch goes whole, once its last session may go).
     fn forget_behind(&mut self, watermark: i64) {
         let keep = self.timeout_ms.saturating_add(self.recent_ms);
-        while let Some(&Reverse((due, key))) = self.recent_due.peek() {
-            if due > watermark {
-                break;
-            }
-            self.recent_due.pop();
-            let Some(list) = self.recent.get_mut(&key) else {
-                continue;
-            };
-            list.retain(|s| s.end_time.saturating_add(keep) > watermark);
-            if list.is_empty() {
-                self.recent.remove(&key);
-            }
-        }
+        self.recent
+            .retain(|b| b.max_end.saturating_add(keep) > watermark);
     }
 
     /// Re-opens the recently closed session of `event`'s person it falls into, adding the
     /// event: the session is live again and closes again at the next commit.
-    fn reopen(&mut self, event: &Event<'_>) -> Option<u64> {
+    fn reopen(&mut self, event: &Event<'_>, key: u64) -> Option<u64> {
         let t = event.event_time;
         let gap = self.timeout_ms;
         let keep = gap.saturating_add(self.recent_ms);
         let person = event.person_id.as_ref();
-        let key = person_key(person);
-        let list = self.recent.get_mut(&key)?;
-        let at = list.iter().position(|s| {
-            s.person_id == person
-                && s.end_time.saturating_add(keep) > self.closed_at
-                && s.covers(t, gap)
-        })?;
-        let mut session = Arc::unwrap_or_clone(list.remove(at));
-        if list.is_empty() {
-            self.recent.remove(&key);
+        // The earliest kept session of the person the event falls into.
+        let mut best: Option<(i64, u64, usize, usize)> = None;
+        for (b, batch) in self.recent.iter().enumerate() {
+            for i in batch.of(key) {
+                let Some(s) = batch.sessions.get(i).filter(|_| !batch.taken[i]) else {
+                    continue;
+                };
+                if s.person_id == person
+                    && s.end_time.saturating_add(keep) > self.closed_at
+                    && s.covers(t, gap)
+                    && best.is_none_or(|x| (s.start_time, s.session_id) < (x.0, x.1))
+                {
+                    best = Some((s.start_time, s.session_id, b, i));
+                }
+            }
         }
+        let (_, _, b, i) = best?;
+        let batch = self.recent.get_mut(b)?;
+        *batch.taken.get_mut(i)? = true;
+        let mut session = batch.sessions.get(i)?.clone();
         session.add(event);
         let id = session.session_id;
-        self.reopened.insert(id);
+        self.reopened.insert((batch.range_first, id));
         let live = self.live.entry(key).or_default();
         let pos = live.partition_point(|s| (s.start_time, s.session_id) < (session.start_time, id));
         live.insert(pos, session);
         self.queue(key);
         Some(id)
-    }
-
-    /// The ids of the live sessions.
-    pub fn live_ids(&self) -> BTreeSet<u64> {
-        self.live.values().flatten().map(|s| s.session_id).collect()
     }
 
     /// Puts list `key` in the queue at its earliest session's close.
@@ -349,11 +397,11 @@ impl Sessionizer {
     }
 
     /// Adds `event` to the live session of its person it falls into, if there is one.
-    fn join(&mut self, event: &Event<'_>) -> Option<u64> {
+    fn join(&mut self, event: &Event<'_>, key: u64) -> Option<u64> {
         let t = event.event_time;
         let gap = self.timeout_ms;
         let person = event.person_id.as_ref();
-        let list = self.live.get_mut(&person_key(person))?;
+        let list = self.live.get_mut(&key)?;
         let s = list
             .iter_mut()
             .find(|s| s.person_id == person && s.covers(t, gap))?;
@@ -367,13 +415,12 @@ impl Sessionizer {
     }
 
     /// Adds `event` to the live session it falls into, or opens one.
-    fn assign(&mut self, event: &Event<'_>) -> u64 {
-        if let Some(id) = self.join(event) {
+    fn assign(&mut self, event: &Event<'_>, key: u64) -> u64 {
+        if let Some(id) = self.join(event, key) {
             return id;
         }
         let t = event.event_time;
         let person = event.person_id.as_ref();
-        let key = person_key(person);
         let list = self.live.entry(key).or_default();
         let session = Session::open(person, event);
         let id = session.session_id;
@@ -397,10 +444,8 @@ impl Sessionizer {
             let Some(list) = self.live.get_mut(&key) else {
                 continue;
             };
-            self.closed.extend(
-                list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark)
-                    .map(Arc::new),
-            );
+            self.closed
+                .extend(list.extract_if(.., |s| s.end_time.saturating_add(gap) <= watermark));
             if list.is_empty() {
                 self.live.remove(&key);
             } else {
@@ -408,11 +453,6 @@ impl Sessionizer {
             }
         }
         self.batch_closed = (self.closed.len() - before) as u64;
-        if self.recent_ms > 0 {
-            let newly: Vec<Arc<Session>> = self.closed[before..].to_vec();
-            self.remember(newly);
-            self.forget_behind(watermark);
-        }
         self.closed_at = watermark;
     }
 }
@@ -434,13 +474,16 @@ impl Stage for Sessionizer {
             // else re-opens the recently closed one it falls into, else opens one when every
             // session it could fall into is known (closed ones are kept for `recent_ms`);
             // otherwise it is left to the batch path (`late_sessions`).
+            let key = person_key(&event.person_id);
             event.session_id = if event.late {
-                self.join(event).or_else(|| self.reopen(event)).or_else(|| {
-                    (event.event_time >= event.watermark.saturating_sub(self.recent_ms))
-                        .then(|| self.assign(event))
-                })
+                self.join(event, key)
+                    .or_else(|| self.reopen(event, key))
+                    .or_else(|| {
+                        (event.event_time >= event.watermark.saturating_sub(self.recent_ms))
+                            .then(|| self.assign(event, key))
+                    })
             } else {
-                Some(self.assign(event))
+                Some(self.assign(event, key))
             };
         }
     }
@@ -451,9 +494,12 @@ impl Stage for Sessionizer {
         ctx: &CommitContext<'_>,
     ) -> Result<Vec<Output>, PipelineError> {
         self.close_behind(ctx.watermark);
-        let closed = std::mem::take(&mut self.closed);
+        // One list shared by the table file and the sessions kept for late events.
+        let closed = Arc::new(std::mem::take(&mut self.closed));
+        self.remember(ctx.first, Arc::clone(&closed));
+        self.forget_behind(ctx.watermark);
         ctx.table_file(ctx.layout.sessions(), closed.is_empty(), move || {
-            to_batch(&closed.iter().map(|s| s.as_ref()).collect::<Vec<_>>())
+            to_batch(&closed.iter().collect::<Vec<_>>())
         })
     }
 
@@ -589,7 +635,7 @@ pub fn read_closed(dir: &Path, committed: u64) -> Result<Vec<Session>, PipelineE
     Ok(out)
 }
 
-fn read_file(path: &Path) -> Result<Vec<Session>, PipelineError> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<Session>, PipelineError> {
     let mut out = Vec::new();
     for batch in parquet_file::read(path)? {
         for row in 0..batch.num_rows() {
@@ -651,9 +697,15 @@ mod tests {
         for (i, (id, person, minute)) in events.iter().enumerate() {
             let bytes = record(id, person, *minute);
             let e = crate::event::parse(i as u64, &bytes, &columns).expect("event");
-            s.assign(&e);
+            s.assign(&e, person_key(&e.person_id));
         }
         s
+    }
+
+    impl Sessionizer {
+        fn close_behind_at(&mut self, watermark: i64) {
+            self.close_behind(watermark);
+        }
     }
 
     fn at(minute: i64) -> i64 {
@@ -664,16 +716,16 @@ mod tests {
     fn a_session_closes_once_the_watermark_passes_its_end_by_the_timeout() {
         // a's session grows after it was queued (minute 0, then 20): it must not close at 30.
         let mut s = run(&[("1", "a", 0), ("2", "b", 5), ("3", "a", 20)]);
-        s.close_behind(at(35));
+        s.close_behind_at(at(35));
         let closed: Vec<&str> = s.closed.iter().map(|c| c.person_id.as_str()).collect();
         assert_eq!(closed, ["b"]);
-        s.close_behind(at(49));
+        s.close_behind_at(at(49));
         assert_eq!(s.closed.len(), 1, "a ends at 20: open until 50");
-        s.close_behind(at(50));
+        s.close_behind_at(at(50));
         assert_eq!(s.closed.len(), 2);
         assert_eq!(s.closed[1].event_count, 2);
         assert!(s.live.is_empty() && s.live().is_empty());
-        s.close_behind(at(500));
+        s.close_behind_at(at(500));
         assert_eq!(s.closed.len(), 2, "stale queue entries close nothing");
     }
 
@@ -683,7 +735,7 @@ mod tests {
         let live: Vec<Session> = s.live().into_iter().cloned().collect();
         assert_eq!(live.len(), 3);
         let mut restored = Sessionizer::new(30 * MIN, live);
-        restored.close_behind(at(40));
+        restored.close_behind_at(at(40));
         let mut closed: Vec<(&str, i64)> = restored
             .closed
             .iter()
@@ -691,7 +743,7 @@ mod tests {
             .collect();
         closed.sort();
         assert_eq!(closed, [("a", at(0)), ("b", at(10))]);
-        restored.close_behind(at(80));
+        restored.close_behind_at(at(80));
         assert_eq!(restored.closed.len(), 3);
     }
 
@@ -700,7 +752,7 @@ mod tests {
         let mut s = run(&[("1", "anon", 0), ("2", "old", 0)]);
         s.rekey("anon", "user", at(0));
         assert!(s.live().iter().all(|x| x.person_id != "anon"));
-        s.close_behind(at(30));
+        s.close_behind_at(at(30));
         let mut closed: Vec<&str> = s.closed.iter().map(|c| c.person_id.as_str()).collect();
         closed.sort();
         assert_eq!(closed, ["old", "user"]);

@@ -323,7 +323,12 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
     // Ranges of 3 records: user1's session closes at the end of the first, before the late
     // event (in the second) comes.
     append(dir.path(), &events);
-    let metrics = run(dir.path(), 3);
+    // c1's events are 5 hours behind the watermark: keep closed sessions for 6.
+    let keep_6h = spoor_pipeline::PipelineConfig {
+        recent_session_hours: 6,
+        ..config(3)
+    };
+    let metrics = run_with(dir.path(), keep_6h.clone());
     assert_eq!(metrics.late_events, 4);
     assert_eq!(
         metrics.late_placed, 0,
@@ -343,7 +348,7 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
     reopen.user_id = Some("user1".into());
     reopen.received_at = spoor_pipeline::timefmt::format_ms(t + 3 * 60 * MIN);
     append(dir.path(), &[reopen]);
-    run(dir.path(), 3);
+    run_with(dir.path(), keep_6h);
     let rows = raw_rows(dir.path());
     let session_of = |id: &str| common::session_of(&rows, id);
     assert_eq!(session_of("u-late-2"), session_of("u-1"));
