@@ -288,7 +288,7 @@ pub fn drop_stale(
         let mut kept = Vec::new();
         let mut dropped = 0;
         for batch in parquet_file::read(path)? {
-            let column = text_column(&batch, "session_id", path)?;
+            let column = column::<StringArray>(&batch, "session_id", path)?;
             let keep: BooleanArray = (0..batch.num_rows())
                 .map(|r| Some(!ids.contains(column.value(r))))
                 .collect();
@@ -339,8 +339,8 @@ fn find_pending(
             // The two small columns first: most files hold no sessionless late event.
             let mut rows = Vec::new();
             for batch in parquet_file::read_columns(&file, &["late", "session_id"])? {
-                let late = bool_column(&batch, "late", &file)?;
-                let session = text_column(&batch, "session_id", &file)?;
+                let late = column::<BooleanArray>(&batch, "late", &file)?;
+                let session = column::<StringArray>(&batch, "session_id", &file)?;
                 rows.push((0..batch.num_rows()).any(|i| late.value(i) && session.is_null(i)));
             }
             if !rows.contains(&true) {
@@ -355,12 +355,12 @@ fn find_pending(
                 "log_offset",
             ];
             for batch in parquet_file::read_columns(&file, &names)? {
-                let late = bool_column(&batch, "late", &file)?;
-                let session = text_column(&batch, "session_id", &file)?;
-                let person = text_column(&batch, "person_id", &file)?;
-                let event_id = text_column(&batch, "event_id", &file)?;
-                let time = time_column(&batch, "event_time", &file)?;
-                let offset = offset_column(&batch, &file)?;
+                let late = column::<BooleanArray>(&batch, "late", &file)?;
+                let session = column::<StringArray>(&batch, "session_id", &file)?;
+                let person = column::<StringArray>(&batch, "person_id", &file)?;
+                let event_id = column::<StringArray>(&batch, "event_id", &file)?;
+                let time = column::<TimestampMillisecondArray>(&batch, "event_time", &file)?;
+                let offset = column::<UInt64Array>(&batch, "log_offset", &file)?;
                 for i in 0..batch.num_rows() {
                     if late.value(i) && session.is_null(i) {
                         out.push(Pending {
@@ -392,10 +392,10 @@ fn load_sessions(
     for batch in
         parquet_file::read_columns(path, &["session_id", "person_id", "start_time", "end_time"])?
     {
-        let id = text_column(&batch, "session_id", path)?;
-        let person = text_column(&batch, "person_id", path)?;
-        let start = time_column(&batch, "start_time", path)?;
-        let end = time_column(&batch, "end_time", path)?;
+        let id = column::<StringArray>(&batch, "session_id", path)?;
+        let person = column::<StringArray>(&batch, "person_id", path)?;
+        let start = column::<TimestampMillisecondArray>(&batch, "start_time", path)?;
+        let end = column::<TimestampMillisecondArray>(&batch, "end_time", path)?;
         for i in 0..batch.num_rows() {
             let resolved = identity.resolve(person.value(i));
             if !persons.contains(resolved) {
@@ -462,17 +462,17 @@ fn session_rows(
             };
             let mut any = false;
             for batch in parquet_file::read_columns(&file, &["session_id", "log_offset"])? {
-                let session = text_column(&batch, "session_id", &file)?;
-                let offset = offset_column(&batch, &file)?;
+                let session = column::<StringArray>(&batch, "session_id", &file)?;
+                let offset = column::<UInt64Array>(&batch, "log_offset", &file)?;
                 any |= (0..batch.num_rows()).any(|i| session_of(session, offset, i).is_some());
             }
             if !any {
                 continue;
             }
             for batch in parquet_file::read(&file)? {
-                let session = text_column(&batch, "session_id", &file)?;
-                let offset = offset_column(&batch, &file)?;
-                let text = |name: &str| text_column(&batch, name, &file);
+                let session = column::<StringArray>(&batch, "session_id", &file)?;
+                let offset = column::<UInt64Array>(&batch, "log_offset", &file)?;
+                let text = |name: &str| column::<StringArray>(&batch, name, &file);
                 let (event_id, kind, name) =
                     (text("event_id")?, text("type")?, text("event_name")?);
                 let (props, context, source) =
@@ -483,7 +483,7 @@ fn session_rows(
                     text("utm_campaign")?,
                     text("referrer")?,
                 );
-                let time = time_column(&batch, "event_time", &file)?;
+                let time = column::<TimestampMillisecondArray>(&batch, "event_time", &file)?;
                 let opt =
                     |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
                 for i in 0..batch.num_rows() {
@@ -578,8 +578,8 @@ fn rewrite_raw(
     let index = schema
         .index_of("session_id")
         .map_err(|e| PipelineError::content(path, e.to_string()))?;
-    let session = text_column(&batch, "session_id", path)?;
-    let offset = offset_column(&batch, path)?;
+    let session = column::<StringArray>(&batch, "session_id", path)?;
+    let offset = column::<UInt64Array>(&batch, "log_offset", path)?;
     let mut b = StringBuilder::with_capacity(batch.num_rows(), batch.num_rows() * 16);
     for i in 0..batch.num_rows() {
         let o = offset.value(i);
@@ -596,6 +596,7 @@ fn rewrite_raw(
     parquet_file::write_durable(path, batch, props)
 }
 
+/// Column `name` of `batch` as an array of type `T` (a clear error naming `path` otherwise).
 fn column<'b, T: 'static>(
     batch: &'b RecordBatch,
     name: &str,
@@ -607,35 +608,4 @@ fn column<'b, T: 'static>(
         .ok_or_else(|| {
             PipelineError::content(path, format!("no column {name} of the expected type"))
         })
-}
-
-fn text_column<'b>(
-    batch: &'b RecordBatch,
-    name: &str,
-    path: &Path,
-) -> Result<&'b StringArray, PipelineError> {
-    column(batch, name, path)
-}
-
-fn bool_column<'b>(
-    batch: &'b RecordBatch,
-    name: &str,
-    path: &Path,
-) -> Result<&'b BooleanArray, PipelineError> {
-    column(batch, name, path)
-}
-
-fn time_column<'b>(
-    batch: &'b RecordBatch,
-    name: &str,
-    path: &Path,
-) -> Result<&'b TimestampMillisecondArray, PipelineError> {
-    column(batch, name, path)
-}
-
-fn offset_column<'b>(
-    batch: &'b RecordBatch,
-    path: &Path,
-) -> Result<&'b UInt64Array, PipelineError> {
-    column(batch, "log_offset", path)
 }
