@@ -92,6 +92,31 @@ fn up_runs_the_pipeline_and_serves_its_tables() {
     };
     assert_eq!(total, 5, "realtime totals after dedupe");
 
+    // /metrics carries the pipeline's counters (as of its checkpoint, written just after the
+    // realtime files) beside the relay's, before the closing `# EOF`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let text = client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        if text.lines().any(|l| l == "spoor_pipeline_events_total 5") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for line in [
+        "spoor_pipeline_events_total 5",
+        "spoor_pipeline_duplicates_total 1",
+        "spoor_pipeline_late_events_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+    assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    assert!(metrics.contains("spoor_log_records"), "{metrics}");
+
     let funnel = get(
         &client,
         &format!("http://{addr}/api/analytics/funnel?steps=view_product,add_to_cart&window=1h"),

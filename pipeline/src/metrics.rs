@@ -90,5 +90,23 @@ impl Metrics {
 
 /// The metrics as of the last commit in `data_dir` (zeros before the first).
 pub fn read(data_dir: &Path) -> Result<Metrics, PipelineError> {
-    Ok(crate::checkpoint::Checkpoint::load(&crate::layout::Layout::new(data_dir))?.metrics)
+    Ok(read_committed(data_dir)?.unwrap_or_default())
+}
+
+/// The metrics as of the last commit in `data_dir`, `None` when no pipeline has committed
+/// there. Reads only the checkpoint's counters (not its live sessions into memory).
+pub fn read_committed(data_dir: &Path) -> Result<Option<Metrics>, PipelineError> {
+    #[derive(Deserialize)]
+    struct MetricsOnly {
+        #[serde(default)]
+        metrics: Metrics,
+    }
+    let path = crate::layout::Layout::new(data_dir).checkpoint();
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<MetricsOnly>(&bytes)
+            .map(|m| Some(m.metrics))
+            .map_err(|e| PipelineError::state(&path, e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(PipelineError::io("read", &path, e)),
+    }
 }

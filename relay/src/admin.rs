@@ -15,14 +15,32 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// `GET /metrics`: Prometheus text format; with the pipeline's counters (`spoor_pipeline_*`, as
+/// of its last commit) when one has committed in the data directory.
 pub async fn metrics(State(state): State<Arc<RelayState>>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    let data_dir = state.config.data_dir.clone();
+    let pipeline =
+        tokio::task::spawn_blocking(move || spoor_pipeline::metrics::read_committed(&data_dir))
+            .await;
+    let section = match pipeline {
+        Ok(Ok(Some(m))) => m.prometheus(),
+        Ok(Ok(None)) => String::new(),
+        // The checkpoint could not be read: say so rather than leave the counters out silently.
+        Ok(Err(_)) | Err(_) => "# HELP spoor_pipeline_checkpoint_unreadable The pipeline's checkpoint could not be read.\n\
+             # TYPE spoor_pipeline_checkpoint_unreadable gauge\n\
+             spoor_pipeline_checkpoint_unreadable 1\n"
+            .to_string(),
+    };
+    // OpenMetrics ends with `# EOF`: the pipeline's families go before it.
+    let at = text.rfind("# EOF").unwrap_or(text.len());
+    text.insert_str(at, &section);
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
 }
 
