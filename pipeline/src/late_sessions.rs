@@ -91,7 +91,7 @@ struct Candidate {
 
 impl Candidate {
     fn covers(&self, t: i64, gap: i64) -> bool {
-        self.start.saturating_sub(gap) < t && t < self.end.saturating_add(gap)
+        sessionize::falls_into(t, self.start, self.end, gap)
     }
 }
 
@@ -128,16 +128,14 @@ pub fn correct(
         };
         target.extend(load_sessions(&file.path, &identity, &persons)?);
     }
-    for path in sessionize::closed_files(&sessions_dir, config.committed)? {
-        if !is_range_file(&path) {
-            closed.extend(load_sessions(&path, &identity, &persons)?);
-        }
+    for path in sessionize::late_files(&sessions_dir) {
+        closed.extend(load_sessions(&path, &identity, &persons)?);
     }
     // Sessions the streaming path may still re-open count as live.
     let keep = config.timeout_ms.saturating_add(config.recent_ms);
-    let (recent, closed): (Vec<Candidate>, Vec<Candidate>) = closed
-        .into_iter()
-        .partition(|c| config.recent_ms > 0 && c.end.saturating_add(keep) > config.watermark);
+    let (recent, closed): (Vec<Candidate>, Vec<Candidate>) = closed.into_iter().partition(|c| {
+        config.recent_ms > 0 && sessionize::still_kept(c.end, keep, config.watermark)
+    });
     live.extend(recent);
     let mut by_person: HashMap<String, Vec<Candidate>> = HashMap::new();
     for c in closed {
@@ -306,13 +304,6 @@ pub fn drop_stale(
         range_file::sync_dir(&dir)?;
     }
     Ok(removed)
-}
-
-fn is_range_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .and_then(range_file::parse_name)
-        .is_some()
 }
 
 /// The committed raw files of `partition` (its `event=…/source=…` folders when it is an hour).

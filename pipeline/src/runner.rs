@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::range_file;
 use crate::realtime::Realtime;
 use crate::registry::TypedColumns;
-use crate::sessionize::Sessionizer;
+use crate::sessionize::{Sessionizer, still_kept};
 use crate::sink::parquet_file;
 use crate::sink::raw::{RawSink, merged_file_properties};
 use crate::stage::{Batch, CommitContext, Stage};
@@ -512,7 +512,7 @@ impl Runner {
                         let hold = |path: &Path| {
                             Ok(recent_ms > 0
                                 && parquet_file::column_max_i64(path, "end_time")?
-                                    .is_some_and(|end| end.saturating_add(keep) > watermark))
+                                    .is_some_and(|end| still_kept(end, keep, watermark)))
                         };
                         compact::compact_parquet_holding(dir, committed, min, &table_props, &hold)?;
                     } else {
@@ -619,13 +619,13 @@ fn recent_sessions(
     for file in range_file::list(&layout.sessions())? {
         if file.last >= cp.offset
             || parquet_file::column_max_i64(&file.path, "end_time")?
-                .is_none_or(|end| end.saturating_add(keep) <= watermark)
+                .is_none_or(|end| !still_kept(end, keep, watermark))
         {
             continue;
         }
         let mut sessions = crate::sessionize::read_file(&file.path)?;
         sessions.retain(|s| {
-            s.end_time.saturating_add(keep) > watermark
+            still_kept(s.end_time, keep, watermark)
                 && !live.contains(&s.session_id)
                 && !cp.reopened_sessions.contains(&(file.first, s.session_id))
         });

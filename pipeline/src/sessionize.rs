@@ -126,16 +126,27 @@ impl Session {
         }
     }
 
-    /// Whether an event at `t` falls into this session: less than `gap` before its start or
-    /// after its end.
+    /// Whether an event at `t` falls into this session ([`falls_into`]).
     pub fn covers(&self, t: i64, gap: i64) -> bool {
-        self.start_time.saturating_sub(gap) < t && t < self.end_time.saturating_add(gap)
+        falls_into(t, self.start_time, self.end_time, gap)
     }
 
     /// The id as written to tables: 16 lowercase hex digits.
     pub fn id_text(&self) -> String {
         session_id_text(self.session_id)
     }
+}
+
+/// Whether an event at `t` falls into a session from `start` to `end`: less than `gap` (the
+/// session timeout) before its start or after its end.
+pub fn falls_into(t: i64, start: i64, end: i64, gap: i64) -> bool {
+    start.saturating_sub(gap) < t && t < end.saturating_add(gap)
+}
+
+/// Whether a closed session ending at `end` is still kept for late events when the watermark
+/// is at `watermark`: `keep` is the session timeout plus the hours closed sessions are kept.
+pub fn still_kept(end: i64, keep: i64, watermark: i64) -> bool {
+    end.saturating_add(keep) > watermark
 }
 
 /// Sets `slot` to `value`, reusing its allocation.
@@ -229,7 +240,7 @@ pub struct Sessionizer {
     /// list has an entry no later than its earliest session's; an entry may be early (its
     /// sessions grew since), and then closes nothing and is put back at the list's next.
     due: BinaryHeap<Reverse<(i64, u64)>>,
-    /// Sessions closed since the last commit (shared with `recent`).
+    /// Sessions closed since the last range's commit (then shared by its table file and `recent`).
     closed: Vec<Session>,
     /// Sessions closed so far in the current commit.
     pub batch_closed: u64,
@@ -305,7 +316,7 @@ impl Sessionizer {
     fn forget_behind(&mut self, watermark: i64) {
         let keep = self.timeout_ms.saturating_add(self.recent_ms);
         self.recent
-            .retain(|b| b.max_end.saturating_add(keep) > watermark);
+            .retain(|b| still_kept(b.max_end, keep, watermark));
     }
 
     /// Re-opens the recently closed session of `event`'s person it falls into, adding the
@@ -323,7 +334,7 @@ impl Sessionizer {
                     continue;
                 };
                 if s.person_id == person
-                    && s.end_time.saturating_add(keep) > self.closed_at
+                    && still_kept(s.end_time, keep, self.closed_at)
                     && s.covers(t, gap)
                     && best.is_none_or(|x| (s.start_time, s.session_id) < (x.0, x.1))
                 {
@@ -581,6 +592,12 @@ pub fn closed_files(dir: &Path, committed: u64) -> Result<Vec<PathBuf>, Pipeline
         .filter(|f| f.last < committed)
         .map(|f| f.path)
         .collect();
+    paths.extend(late_files(dir));
+    Ok(paths)
+}
+
+/// The files of `dir` holding sessions the batch path opened ([`LATE_PREFIX`]), by name.
+pub fn late_files(dir: &Path) -> Vec<PathBuf> {
     let mut late = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
@@ -594,8 +611,7 @@ pub fn closed_files(dir: &Path, committed: u64) -> Result<Vec<PathBuf>, Pipeline
         }
     }
     late.sort();
-    paths.extend(late);
-    Ok(paths)
+    late
 }
 
 /// Every session of `data_dir` (closed and live), ordered by person and start.

@@ -79,9 +79,14 @@ pub fn write_durable(
 ) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
     let file = write_file(&tmp, path, batch.schema(), [Ok(batch)], props)?;
+    sync_and_rename(file, &tmp, path)
+}
+
+/// Makes the written temp file `file` (at `tmp`) durable and renames it to `path`.
+fn sync_and_rename(file: File, tmp: &Path, path: &Path) -> Result<(), PipelineError> {
     file.sync_all()
-        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+        .map_err(|e| PipelineError::io("fsync", tmp, e))?;
+    fs::rename(tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 
 /// Writes the rows of the Parquet files `sources` (all of `schema`), in order,
@@ -103,9 +108,7 @@ pub fn write_concatenated(
         .map(|b| b.map_err(PipelineError::from));
     let tmp = temp_path(path);
     let file = write_file(&tmp, path, schema, rows, props)?;
-    file.sync_all()
-        .map_err(|e| PipelineError::io("fsync", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
+    sync_and_rename(file, &tmp, path)
 }
 
 fn write_file(
