@@ -10,6 +10,7 @@
 //! size ([`LogOptions::preallocate_bytes`]). [`GroupCommit`] batches concurrent appends into one write and one
 //! fsync. [`LogReader`] tails the log by offset for `spoor log cat` and the
 //! pipeline. The dead-letter log uses the same format in its own directory.
+//! [`erase`] overwrites a user's records in place when they ask to be forgotten.
 //!
 //! ```
 //! use spoor_log::{EventLog, LogOptions, LogReader};
@@ -21,6 +22,7 @@
 //! assert_eq!(reader.next_record().unwrap(), Some((1, b"two".to_vec())));
 //! ```
 
+pub mod erase;
 mod error;
 pub mod event;
 mod group_commit;

@@ -76,6 +76,8 @@ impl LogReader {
         {
             return Ok(None);
         }
+        // A record being erased reads as corrupt for a moment (see `erase`): read once more.
+        let mut reread = false;
         loop {
             match decode(&self.buf[self.cursor..]) {
                 Decoded::Record(payload, len) => {
@@ -95,6 +97,11 @@ impl LogReader {
                     if self.next != self.segment_base && later.exists() {
                         let rest = &self.buf[self.cursor..];
                         if !rest.is_empty() && decode(rest) != Decoded::Unwritten {
+                            if !reread {
+                                reread = true;
+                                std::thread::sleep(std::time::Duration::from_millis(20));
+                                continue;
+                            }
                             return Err(LogError::Corrupt {
                                 path: segment::path(&self.dir, self.segment_base),
                                 position: self.file_pos - rest.len() as u64,

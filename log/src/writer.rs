@@ -73,6 +73,8 @@ impl EventLog {
     /// Opens (or creates) the log in `dir`, truncating a torn tail.
     pub fn open(dir: &Path, options: LogOptions) -> Result<Self, LogError> {
         fs::create_dir_all(dir).map_err(|e| LogError::io("create dir", dir, e))?;
+        // An erasure a crash cut short would otherwise read as a torn tail.
+        crate::erase::recover(dir)?;
         let bases = segment::list(dir)?;
         let base = bases.last().copied().unwrap_or(0);
         let file_path = segment::path(dir, base);
