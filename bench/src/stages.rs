@@ -39,6 +39,7 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
         registry,
         limits: Limits::default(),
         enrich: EnrichConfig::default(),
+        erased: Default::default(),
     };
     let source = SourceConfig {
         name: "bench".into(),

@@ -61,6 +61,7 @@ fn ingestors() -> &'static [Ingestor] {
                         ip,
                         ..EnrichConfig::default()
                     },
+                    erased: Default::default(),
                 });
             }
         }

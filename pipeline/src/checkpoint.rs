@@ -44,6 +44,9 @@ pub struct Checkpoint {
     /// Sessions re-opened by late events whose older rows the batch pass has not removed yet:
     /// (first log offset of the range of the file holding the row, session id).
     pub reopened_sessions: BTreeSet<(u64, u64)>,
+    /// Bytes of the log's ledger of erased users these outputs were built after
+    /// (see [`crate::erasure`]); a longer ledger makes the pipeline rebuild.
+    pub erasures: u64,
 }
 
 impl Checkpoint {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::PipelineConfig;
 use crate::error::PipelineError;
-use crate::runner::Runner;
+use crate::runner::{Followed, Runner};
 
 /// A running pipeline; [`Pipeline::stop`] finishes the current range and returns.
 ///
@@ -94,12 +94,25 @@ fn follow(
     };
     loop {
         match runner.follow(stop) {
-            Ok(()) => return,
-            Err(e) => report(e),
+            Ok(Followed::Stopped) => return,
+            Ok(Followed::Rebuild) => {
+                // A user was erased: a new runner rebuilds the outputs without them.
+                drop(runner);
+                match Runner::open(&data_dir, config.clone()) {
+                    Ok(r) => {
+                        runner = r;
+                        continue;
+                    }
+                    Err(e) => report(e),
+                }
+            }
+            Err(e) => {
+                report(e);
+                // Let go of the failed runner (its lock on the folder, its threads).
+                drop(runner);
+            }
         }
-        // Let go of the failed runner (its lock on the folder, its threads), then start again
-        // from the committed position once the cause may have passed.
-        drop(runner);
+        // Start again from the committed position once the cause may have passed.
         runner = loop {
             let mut waited = Duration::ZERO;
             while waited < RETRY_AFTER {

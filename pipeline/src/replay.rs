@@ -40,13 +40,7 @@ pub fn prepare(data_dir: &Path, from: u64) -> Result<u64, PipelineError> {
         }
     }
     if start == 0 {
-        for dir in [layout.raw(), layout.tables(), layout.state()] {
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(PipelineError::io("remove", &dir, e)),
-            }
-        }
+        crate::erasure::clear_outputs(&layout)?;
         return Ok(0);
     }
     // Commit the intent first: from here on a restart rebuilds state before writing again.
@@ -54,6 +48,7 @@ pub fn prepare(data_dir: &Path, from: u64) -> Result<u64, PipelineError> {
     let mut intent = Checkpoint {
         emit_from: start,
         late_hours: cp.late_hours,
+        erasures: cp.erasures,
         ..Checkpoint::default()
     };
     intent.store(&layout)?;

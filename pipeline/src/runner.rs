@@ -102,6 +102,8 @@ pub struct Runner {
     reopened_in_pass: BTreeSet<(u64, u64)>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
+    /// Ledger bytes of erased users the outputs were built after (see [`crate::erasure`]).
+    erasures: u64,
 }
 
 impl Runner {
@@ -110,7 +112,12 @@ impl Runner {
     pub fn open(data_dir: &Path, config: PipelineConfig) -> Result<Runner, PipelineError> {
         let layout = Layout::new(data_dir);
         let lock = lock_data_dir(&layout)?;
-        let cp = Checkpoint::load(&layout)?;
+        let mut cp = Checkpoint::load(&layout)?;
+        let erasures = spoor_log::erase::ledger_len(&layout.log());
+        if erasures != cp.erasures {
+            crate::erasure::clear_outputs(&layout)?;
+            cp = Checkpoint::default();
+        }
         let keep_below = cp.offset.max(cp.emit_from);
         for dir in range_file::walk_dirs(&layout.raw())? {
             range_file::clean(&dir, keep_below)?;
@@ -169,6 +176,7 @@ impl Runner {
             reopened_in_pass: BTreeSet::new(),
             writer: Writer::start(threads)?,
             phases: PhaseSeconds::default(),
+            erasures,
             _lock: lock,
         };
         runner.skip_to_log_position()?;
@@ -441,6 +449,7 @@ impl Runner {
                 .union(&self.late_hours_in_pass)
                 .cloned()
                 .collect(),
+            erasures: self.erasures,
             reopened_sessions: self
                 .sessions
                 .reopened
@@ -568,13 +577,19 @@ impl Runner {
     }
 
     /// Follows the log until `stop` is set, committing a range whenever the log has news.
-    pub fn follow(&mut self, stop: &AtomicBool) -> Result<(), PipelineError> {
+    /// Returns [`Followed::Rebuild`] when a user was erased since the runner
+    /// opened: open a new runner, which rebuilds the outputs from the log.
+    pub fn follow(&mut self, stop: &AtomicBool) -> Result<Followed, PipelineError> {
         let mut last_compact = Instant::now();
         while !stop.load(Ordering::Acquire) {
             if self.drain(|_| !stop.load(Ordering::Acquire))? > 0 {
                 continue;
             }
             self.commit()?;
+            if spoor_log::erase::ledger_len(&self.layout.log()) != self.erasures {
+                self.finish_compaction()?;
+                return Ok(Followed::Rebuild);
+            }
             if last_compact.elapsed() > Duration::from_secs(60) {
                 self.compact()?;
                 last_compact = Instant::now();
@@ -584,8 +599,18 @@ impl Runner {
                 std::thread::sleep(Duration::from_millis(20).min(self.config.poll_interval()));
             }
         }
-        self.compact()
+        self.compact()?;
+        Ok(Followed::Stopped)
     }
+}
+
+/// Why [`Runner::follow`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    /// Asked to stop.
+    Stopped,
+    /// A user was erased: the outputs must be rebuilt by a new runner.
+    Rebuild,
 }
 
 impl Drop for Runner {
@@ -703,8 +728,14 @@ fn parse_all<'a>(
     threads: usize,
 ) -> Vec<Result<Event<'a>, crate::event::Unreadable>> {
     let threads = threads.clamp(1, 16);
+    // Records erased at a user's request are holes in the log, not unreadable events.
+    let kept = |(_, r): &&(u64, Vec<u8>)| !spoor_log::erase::is_erased(r);
     if threads == 1 || records.len() < 4096 {
-        return records.iter().map(|(o, r)| parse(*o, r, columns)).collect();
+        return records
+            .iter()
+            .filter(kept)
+            .map(|(o, r)| parse(*o, r, columns))
+            .collect();
     }
     let chunk = records.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -713,6 +744,7 @@ fn parse_all<'a>(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
+                        .filter(kept)
                         .map(|(o, r)| parse(*o, r, columns))
                         .collect::<Vec<_>>()
                 })
@@ -731,11 +763,14 @@ fn parse_all<'a>(
 
 /// Takes `state/pipeline.lock` for the runner's lifetime (released by the OS when the process
 /// dies, so a crash never leaves it stale).
+/// The file in `state/` a running pipeline holds locked.
+pub(crate) const LOCK_FILE: &str = "pipeline.lock";
+
 pub(crate) fn lock_data_dir(layout: &Layout) -> Result<std::fs::File, PipelineError> {
     let dir = layout.state();
     std::fs::create_dir_all(&dir)
         .map_err(|e| PipelineError::io("create the state directory", &dir, e))?;
-    let path = dir.join("pipeline.lock");
+    let path = dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

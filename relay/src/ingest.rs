@@ -11,6 +11,7 @@ use spoor_log::event::{DeadLetter, EventType};
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
 use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
+use crate::erasure::{ErasedIds, USER_ERASED};
 use crate::incoming::{IncomingEvent, Invalid, ParseOptions, from_read, parse};
 use crate::raw_json::{Object, RawJson};
 use crate::record;
@@ -55,6 +56,8 @@ pub struct Ingestor {
     pub limits: Limits,
     /// Enrichment settings.
     pub enrich: EnrichConfig,
+    /// Users who asked to be erased: their events are refused and stored nowhere.
+    pub erased: ErasedIds,
 }
 
 /// How the request's route reads its events.
@@ -89,6 +92,17 @@ impl Ingestor {
                 Some(wire) => from_read(raw, wire, &self.limits, options),
                 None => parse(raw, &self.limits, options),
             };
+            if let Ok(event) = &event
+                && let Some(id) = self.erased_id(event)
+            {
+                out.rejected.push(Rejection {
+                    index,
+                    event_id: event.event_id.as_str().map(String::from),
+                    code: USER_ERASED,
+                    reason: format!("{id} was erased at their request; their events are not kept"),
+                });
+                continue;
+            }
             match event.and_then(|event| self.accept(event, raw.len(), source, info)) {
                 Ok((record, deprecated, flagged)) => {
                     out.records.push(record);
@@ -108,6 +122,19 @@ impl Ingestor {
             }
         }
         out
+    }
+
+    /// The id of an erased user the event carries, if any: its `userId`, or
+    /// without one its `anonymousId` (another user's event from a device an
+    /// erased user once used is kept).
+    fn erased_id(&self, event: &IncomingEvent<'_>) -> Option<String> {
+        if self.erased.is_empty() {
+            return None;
+        }
+        let id = event.user_id.as_ref().or(event.anonymous_id.as_ref())?;
+        // A number id is kept as written, so it is compared as written.
+        let id = id.as_str().unwrap_or(std::borrow::Cow::Borrowed(id.get()));
+        self.erased.contains(&id).then(|| id.into_owned())
     }
 
     /// One event (of `raw_len` bytes of JSON) to a log record; returns
@@ -253,6 +280,7 @@ mod tests {
             registry: SchemaRegistry::embedded().unwrap(),
             limits: Limits::default(),
             enrich: EnrichConfig::default(),
+            erased: Default::default(),
         };
         let source = SourceConfig {
             name: "web".into(),

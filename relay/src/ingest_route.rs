@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::body;
 use crate::enrich::{RequestInfo, format_time};
 use crate::envelope::{self, Shape};
+use crate::erasure;
 use crate::error::ApiError;
 use crate::incoming::NOT_JSON;
 use crate::ingest::{Processed, Route};
@@ -122,6 +123,8 @@ async fn ingest(
         header_source,
         received_at,
     };
+    // From the check of the erased ids until the records are queued (see `erasure`).
+    let gate = state.ingest_gate.read().await;
     let prepared = if raw.len() < OFFLOAD_BYTES && !body::is_encoded(&request.headers) {
         let prepared = prepare(state, request, &raw);
         // The request's bytes share hyper's read buffer: let go of them before
@@ -153,10 +156,12 @@ async fn ingest(
     let accepted = processed.records.len();
 
     let started = Instant::now();
-    let (records, dead) = tokio::join!(
-        append(&state.log, processed.records),
-        append(&state.dead_letter, processed.dead_letters)
+    let queued = (
+        queue(&state.log, processed.records),
+        queue(&state.dead_letter, processed.dead_letters),
     );
+    drop(gate);
+    let (records, dead) = tokio::join!(durable(queued.0), durable(queued.1));
     for outcome in [&records, &dead] {
         if let Err(e) = outcome {
             return Err(if e.storage_full {
@@ -336,27 +341,18 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
     })
 }
 
-/// Appends `records` through group commit and waits until they are durable.
-async fn append(
-    log: &GroupCommit,
-    records: Vec<Vec<u8>>,
+/// Queues `records` (if any) for the log's next group commit.
+fn queue(log: &GroupCommit, records: Vec<Vec<u8>>) -> Option<oneshot::Receiver<AppendResult>> {
+    (!records.is_empty()).then(|| erasure::submit(log, records))
+}
+
+/// Waits until queued records are durable; their offsets.
+async fn durable(
+    queued: Option<oneshot::Receiver<AppendResult>>,
 ) -> Result<Option<std::ops::Range<u64>>, spoor_log::AppendError> {
-    if records.is_empty() {
-        return Ok(None);
-    }
-    let (tx, rx) = oneshot::channel::<AppendResult>();
-    log.append(
-        records,
-        Box::new(move |result| {
-            let _ = tx.send(result);
-        }),
-    );
-    match rx.await {
-        Ok(result) => result.map(Some),
-        Err(_) => Err(spoor_log::AppendError {
-            storage_full: false,
-            message: "the log writer stopped".into(),
-        }),
+    match queued {
+        Some(rx) => erasure::wait(rx).await.map(Some),
+        None => Ok(None),
     }
 }
 

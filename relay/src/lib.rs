@@ -25,6 +25,7 @@ pub mod body;
 pub mod config;
 pub mod enrich;
 pub mod envelope;
+pub mod erasure;
 pub mod error;
 pub mod incoming;
 pub mod ingest;

@@ -164,6 +164,27 @@ const EXPORT_QUEUE: usize = 8;
 /// `POST /api/events/export`: the events of a time range (optionally of some
 /// names, matching property filters) as NDJSON, CSV or Parquet, streamed.
 ///
+/// `DELETE /api/users/{id}`: erases the user from the logs and refuses their
+/// later events (see [`crate::erasure`]); answers once that is durable, with
+/// the ledger line. The pipeline then rebuilds `raw/` and `tables/` without them.
+pub async fn erase_user(
+    State(state): State<Arc<RelayState>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.keys.require_read(&headers)?;
+    if id.is_empty() || id.len() > state.config.limits.max_string_bytes {
+        return Err(ApiError::bad_request(
+            "invalid_user_id",
+            "the user id must be 1 or more bytes, no longer than the longest string an event may hold",
+        ));
+    }
+    let erased = crate::erasure::erase_user(&state, &id).await?;
+    Ok(Json(
+        json!({ "erased": erased, "pipeline": "rebuilding raw/ and tables/ without the user" }),
+    ))
+}
+
 /// The query is the JSON body or, when the body is empty, the URL parameters.
 /// Errors found before the first byte are JSON answers; an error later aborts
 /// the body, so a client never takes a cut-off export for a whole one.

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use crate::erasure::ErasedIds;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, header};
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -60,6 +61,12 @@ pub struct RelayState {
     pub metrics: Metrics,
     /// One permit per CPU for processing big request bodies off the HTTP threads.
     pub cpu_permits: tokio::sync::Semaphore,
+    /// Held for reading by an ingestion request from its check of the erased
+    /// ids until its records are queued; for writing by an erasure adding ids
+    /// (see [`crate::erasure`]).
+    pub ingest_gate: tokio::sync::RwLock<()>,
+    /// One erasure at a time.
+    pub erasing: tokio::sync::Mutex<()>,
 }
 
 /// A relay ready to serve: logs open, schemas compiled, keys loaded.
@@ -91,6 +98,7 @@ impl Relay {
         let log = EventLog::open(&log_dir(&config.data_dir), options.clone())?;
         let dead_letter = EventLog::open(&dead_letter_dir(&config.data_dir), options)?;
         let repaired_bytes = log.repaired_bytes() + dead_letter.repaired_bytes();
+        let erased = ErasedIds::load(&log_dir(&config.data_dir))?;
         let metrics = Metrics::new(config.sources.iter().map(|s| s.name.as_str()));
         metrics
             .log_records
@@ -105,6 +113,7 @@ impl Relay {
                 registry,
                 limits: config.limits.clone(),
                 enrich: config.enrich.clone(),
+                erased,
             },
             log: GroupCommit::observed(log, metrics.log_observer("events")),
             dead_letter: GroupCommit::observed(dead_letter, metrics.log_observer("dead_letter")),
@@ -113,6 +122,8 @@ impl Relay {
             cpu_permits: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             ),
+            ingest_gate: tokio::sync::RwLock::new(()),
+            erasing: tokio::sync::Mutex::new(()),
         };
         Ok(Relay {
             state: Arc::new(state),
@@ -152,6 +163,7 @@ impl Relay {
             .route("/api/analytics/experiment", get(read_api::experiment))
             .route("/api/analytics/realtime", get(read_api::realtime))
             .route("/api/events/export", post(read_api::export))
+            .route("/api/users/{id}", delete(read_api::erase_user))
             .route("/", get(admin::dashboard))
             .route("/healthz", get(admin::healthz))
             .route("/metrics", get(admin::metrics))

@@ -46,6 +46,10 @@ pub fn run(command: LogCommand) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = (|| -> anyhow::Result<()> {
         while let Some((_, payload)) = reader.next_record().context("reading the log")? {
+            // A record erased at its user's request is a hole, not an event.
+            if spoor_log::erase::is_erased(&payload) {
+                continue;
+            }
             out.write_all(&payload)?;
             out.write_all(b"\n")?;
         }

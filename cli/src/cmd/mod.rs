@@ -1,6 +1,7 @@
 //! The commands, one module each.
 
 mod bench;
+mod delete_user;
 mod demo;
 mod export;
 mod log_cat;
@@ -48,6 +49,8 @@ enum Command {
     },
     /// Raw events of a time range to NDJSON, CSV or Parquet.
     Export(export::ExportArgs),
+    /// Erase a user everywhere (asks the running relay); their later events are refused.
+    DeleteUser(delete_user::DeleteUserArgs),
 }
 
 /// Runs the parsed command.
@@ -62,5 +65,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Log { command } => log_cat::run(command),
         Command::Query { command } => query::run(command),
         Command::Export(args) => export::run(args),
+        Command::DeleteUser(args) => delete_user::run(args),
     }
 }
