@@ -1,56 +1,21 @@
 //! Crash safety of the real `spoor` binary: SIGKILL mid-stream loses no
 //! acknowledged event, and a torn tail is cut off on the next start.
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const KEY: &str = "crash-test-key";
 
-struct Relay {
-    child: Child,
-    addr: String,
-    output: Arc<Mutex<Vec<String>>>,
-}
+type Relay = common::Spoor;
 
 fn start(data_dir: &Path) -> Relay {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spoor"))
-        .args(["relay", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("SPOOR_WRITE_KEY", KEY)
-        .env("SPOOR_READ_KEY", "crash-read-key")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("relay exited before listening")
-            .unwrap();
-        output.lock().unwrap().push(line.clone());
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    let sink = Arc::clone(&output);
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    Relay {
-        child,
-        addr,
-        output,
-    }
+    common::start("relay", data_dir, KEY, "crash-read-key")
 }
 
 fn kill(relay: &mut Relay) {
@@ -60,18 +25,7 @@ fn kill(relay: &mut Relay) {
 }
 
 fn logged_ids(data_dir: &Path) -> HashSet<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_spoor"))
-        .args(["log", "cat", "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    common::log_cat(data_dir, false)
         .lines()
         .map(|l| {
             serde_json::from_str::<serde_json::Value>(l).unwrap()["eventId"]

@@ -2,48 +2,22 @@
 //! the user's events leave the log, the dead-letter log and the pipeline's
 //! outputs, and their later events are refused, also after a restart.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{Spoor, log_cat};
 use serde_json::{Value, json};
 
 const WRITE_KEY: &str = "erase-test-write-key";
 const READ_KEY: &str = "erase-test-read-key";
 
-/// Kills `spoor up` when the test ends, also when it fails.
-struct Up(Child);
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_up(data_dir: &Path) -> (Up, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spoor"))
-        .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("SPOOR_WRITE_KEY", WRITE_KEY)
-        .env("SPOOR_READ_KEY", READ_KEY)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn spoor up");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("spoor up exited before listening")
-            .expect("read stdout");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    (Up(child), addr)
+fn start_up(data_dir: &Path) -> (Spoor, String) {
+    let up = common::start("up", data_dir, WRITE_KEY, READ_KEY);
+    let addr = up.addr.clone();
+    (up, addr)
 }
 
 fn now() -> String {
@@ -98,21 +72,6 @@ fn alices(text: &str) -> bool {
     ]
     .iter()
     .any(|needle| text.contains(needle))
-}
-
-fn log_cat(data_dir: &Path, dead_letter: bool) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_spoor"));
-    command.args(["log", "cat", "--data-dir"]).arg(data_dir);
-    if dead_letter {
-        command.arg("--dead-letter");
-    }
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

@@ -2,40 +2,15 @@
 //! become realtime aggregates and funnel answers on the read API, a second
 //! pipeline on the same data directory is refused, and SIGTERM stops both.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 const WRITE_KEY: &str = "up-test-write-key";
 const READ_KEY: &str = "up-test-read-key";
-
-fn start_up(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spoor"))
-        .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("SPOOR_WRITE_KEY", WRITE_KEY)
-        .env("SPOOR_READ_KEY", READ_KEY)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn spoor up");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("spoor up exited before listening")
-            .expect("read stdout");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            assert!(line.contains("relay and pipeline"), "{line}");
-            break rest.split_whitespace().next().expect("address").to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    (child, addr)
-}
 
 fn get(client: &reqwest::blocking::Client, url: &str) -> Value {
     let answer = client.get(url).bearer_auth(READ_KEY).send().expect("GET");
@@ -46,7 +21,16 @@ fn get(client: &reqwest::blocking::Client, url: &str) -> Value {
 #[test]
 fn up_runs_the_pipeline_and_serves_its_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr) = start_up(dir.path());
+    let mut up = common::start("up", dir.path(), WRITE_KEY, READ_KEY);
+    let addr = up.addr.clone();
+    assert!(
+        up.output
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("relay and pipeline")),
+        "spoor up runs the pipeline too"
+    );
     let client = reqwest::blocking::Client::new();
 
     // Three people view a product, two add it to the cart, one of them twice
@@ -140,8 +124,8 @@ fn up_runs_the_pipeline_and_serves_its_tables() {
     assert!(stderr.contains("another pipeline holds"), "{stderr}");
 
     // SIGTERM: the relay drains, the pipeline finishes its range, exit 0.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
+    unsafe { libc::kill(up.child.id() as i32, libc::SIGTERM) };
+    let status = up.child.wait().unwrap();
     assert!(status.success(), "{status}");
 
     // With `spoor up` gone the data directory is free again.
