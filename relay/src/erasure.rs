@@ -9,8 +9,9 @@
 //! The user is the id given, plus the anonymous ids the log links to it: the
 //! `anonymousId` of any record that carries the `userId`, and the `previousId`
 //! of an alias to it. A record goes if its `userId` is the id, if it has no
-//! `userId` and one of those anonymous ids, or if it is an alias from one of
-//! them. Events of another user that share a device's anonymous id stay.
+//! `userId` and one of those anonymous ids (or the id itself: a visitor who
+//! never signed in is erased by their anonymous id), or if it is an alias from
+//! one of them. Events of another user that share a device's anonymous id stay.
 //!
 //! No event of the user is left behind by a request in flight: ingestion holds
 //! [`RelayState::ingest_gate`] for reading from its check of the erased ids
@@ -123,7 +124,9 @@ impl Ids {
                     && text(&self.previous_id)
                         .is_some_and(|p| p == user_id || anonymous.contains(&p))
             }
-            None => text(&self.anonymous_id).is_some_and(|a| anonymous.contains(&a)),
+            None => {
+                text(&self.anonymous_id).is_some_and(|a| a == user_id || anonymous.contains(&a))
+            }
         }
     }
 }
@@ -268,6 +271,9 @@ mod tests {
         assert!(!ids(r#"{"userId":"bob","anonymousId":"a1"}"#).belongs_to("alice", &anonymous));
         assert!(!ids(r#"{"anonymousId":"a2"}"#).belongs_to("alice", &anonymous));
         assert!(ids(r#"{"userId":42}"#).belongs_to("42", &anonymous));
+        // A visitor who never signed in, erased by their anonymous id.
+        assert!(ids(r#"{"anonymousId":"a9"}"#).belongs_to("a9", &HashSet::new()));
+        assert!(!ids(r#"{"userId":"carol","anonymousId":"a9"}"#).belongs_to("a9", &HashSet::new()));
         assert!(!ids("not json").belongs_to("alice", &anonymous));
         let dead = Ids::of_dead_letter(br#"{"reason":"x","event":{"userId":"alice"}}"#);
         assert!(dead.belongs_to("alice", &anonymous));
