@@ -44,6 +44,9 @@ pub struct Checkpoint {
     /// Sessions re-opened by late events whose older rows the batch pass has not removed yet:
     /// (first log offset of the range of the file holding the row, session id).
     pub reopened_sessions: BTreeSet<(u64, u64)>,
+    /// Hours (starts, epoch ms) holding events later than the allowed lateness that the
+    /// realtime aggregates' batch path has not counted again yet.
+    pub realtime_late_hours: BTreeSet<i64>,
     /// Bytes of the log's ledger of erased users these outputs were built after
     /// (see [`crate::erasure`]); a longer ledger makes the pipeline rebuild.
     pub erasures: u64,

@@ -207,6 +207,20 @@ impl<'de> Deserialize<'de> for Pairs<'de> {
     }
 }
 
+/// `properties.revenue` when it is a finite number.
+fn revenue(props: &Pairs<'_>) -> Option<f64> {
+    props
+        .get("revenue")
+        .and_then(|r| r.get().parse::<f64>().ok())
+        .filter(|n| n.is_finite())
+}
+
+/// The revenue of an event from its stored `properties` text (as in `raw/`), as the
+/// streaming path reads it.
+pub fn stored_revenue(properties: &str) -> Option<f64> {
+    revenue(&serde_json::from_str(properties).unwrap_or(Pairs(Vec::new())))
+}
+
 impl<'a> Pairs<'a> {
     fn of(raw: Option<&'a RawValue>) -> Pairs<'a> {
         raw.and_then(|r| serde_json::from_str(r.get()).ok())
@@ -342,10 +356,7 @@ pub fn parse<'a>(
             .or_else(|| page_ctx.text("referrer"))
             .or_else(|| ctx.referrer.and_then(self::text)),
         page,
-        revenue: props
-            .get("revenue")
-            .and_then(|r| r.get().parse::<f64>().ok())
-            .filter(|n| n.is_finite()),
+        revenue: revenue(&props),
         typed: typed_values,
         event_id: wire.event_id,
         event_type: wire.event_type,

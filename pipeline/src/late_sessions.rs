@@ -307,7 +307,10 @@ pub fn drop_stale(
 }
 
 /// The committed raw files of `partition` (its `event=…/source=…` folders when it is an hour).
-fn raw_files(config: &LateConfig<'_>, partition: &str) -> Result<Vec<PathBuf>, PipelineError> {
+pub(crate) fn raw_files(
+    config: &LateConfig<'_>,
+    partition: &str,
+) -> Result<Vec<PathBuf>, PipelineError> {
     let mut out = Vec::new();
     for dir in range_file::walk_dirs(&config.layout.raw().join(partition))? {
         out.extend(

@@ -1,13 +1,20 @@
 //! Real-time aggregates: per minute of event time, counts by event name and
 //! source, distinct persons, revenue of purchases.
 //!
-//! Only events within the allowed lateness count; a minute closes when the
-//! watermark passes its end and is then written to
+//! The streaming path counts only events within the allowed lateness; a minute
+//! closes when the watermark passes its end and is then written to
 //! `tables/realtime/part-A-B.parquet`. Minutes still open are in
 //! `tables/realtime/open.parquet` and in the checkpoint. The relay serves
 //! [`read`] at `GET /api/analytics/realtime`.
+//!
+//! Events later than that are corrected by the batch path ([`correct`]): once
+//! the watermark has passed the whole hour such an event falls into, every
+//! minute of that hour is counted again from `raw/` (which holds every
+//! deduplicated event, late or not) into `tables/realtime/late-hour-H.parquet`
+//! (H: the hour's start, epoch ms), and [`read`] takes that file's rows for the
+//! hour instead of the streaming rows.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,15 +26,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::columns;
 use crate::error::PipelineError;
+use crate::event::stored_revenue;
 use crate::fingerprint::{FingerprintBuild, fingerprint};
+use crate::late_sessions::{self, LateConfig};
 use crate::layout::Layout;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::timefmt::date_hour_partition;
 use crate::writer::Output;
 
 /// File name of the open minutes in `tables/realtime`.
 pub const OPEN_FILE: &str = "open.parquet";
+
+/// Name prefix of an hour counted again by the batch path: `late-hour-H.parquet`.
+const LATE_HOUR_PREFIX: &str = "late-hour-";
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Start (epoch ms) of the hour holding `ms`.
+pub fn hour_of(ms: i64) -> i64 {
+    ms.div_euclid(HOUR_MS) * HOUR_MS
+}
 
 /// One row of the realtime table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,20 +161,14 @@ impl Stage for Realtime {
             if event.duplicate || event.late {
                 continue;
             }
-            let minute = event.event_time.div_euclid(60_000) * 60_000;
-            let person = fingerprint(&[&event.person_id]);
-            let m = self.open.entry(minute).or_default();
-            m.total.add(person, event.revenue);
-            let name = event.partition_name();
-            let sources = match m.groups.get_mut(name) {
-                Some(s) => s,
-                None => m.groups.entry(name.to_string()).or_default(),
-            };
-            let counts = match sources.get_mut(event.source.as_ref()) {
-                Some(c) => c,
-                None => sources.entry(event.source.to_string()).or_default(),
-            };
-            counts.add(person, event.revenue);
+            count(
+                &mut self.open,
+                event.event_time,
+                &event.person_id,
+                event.partition_name(),
+                &event.source,
+                event.revenue,
+            );
         }
     }
 
@@ -181,6 +195,111 @@ impl Stage for Realtime {
         let path = layout.realtime().join(OPEN_FILE);
         Ok(vec![Output::parquet(path, open, zstd_level)])
     }
+}
+
+/// Counts one event into its minute of `minutes`.
+fn count(
+    minutes: &mut BTreeMap<i64, Minute>,
+    event_time: i64,
+    person_id: &str,
+    name: &str,
+    source: &str,
+    revenue: Option<f64>,
+) {
+    let minute = event_time.div_euclid(60_000) * 60_000;
+    let person = fingerprint(&[person_id]);
+    let m = minutes.entry(minute).or_default();
+    m.total.add(person, revenue);
+    let sources = match m.groups.get_mut(name) {
+        Some(s) => s,
+        None => m.groups.entry(name.to_string()).or_default(),
+    };
+    let counts = match sources.get_mut(source) {
+        Some(c) => c,
+        None => sources.entry(source.to_string()).or_default(),
+    };
+    counts.add(person, revenue);
+}
+
+/// The batch path's correction (see the module docs): counts every minute of each
+/// of `hours` (starts, epoch ms) again from the committed raw files into its
+/// `late-hour-H.parquet`; returns the hours the watermark has not passed yet,
+/// which wait for a later pass. Counting again gives the same file, so a pass
+/// cut short is simply run again.
+pub fn correct(
+    config: &LateConfig<'_>,
+    hours: &BTreeSet<i64>,
+) -> Result<BTreeSet<i64>, PipelineError> {
+    let mut waiting = BTreeSet::new();
+    let dir = config.layout.realtime();
+    let mut written = false;
+    for &hour in hours {
+        if hour.saturating_add(HOUR_MS) > config.watermark {
+            waiting.insert(hour);
+            continue;
+        }
+        let mut minutes = BTreeMap::new();
+        for path in late_sessions::raw_files(config, &date_hour_partition(hour))? {
+            for batch in parquet_file::read(&path)? {
+                for row in 0..batch.num_rows() {
+                    let time = columns::timestamp(&batch, "event_time", row);
+                    let person = columns::text(&batch, "person_id", row);
+                    let source = columns::text(&batch, "source", row);
+                    let (Some(time), Some(person), Some(source)) = (time, person, source) else {
+                        return Err(PipelineError::content(
+                            &path,
+                            "a row without event_time, person_id or source",
+                        ));
+                    };
+                    let name = columns::text(&batch, "event_name", row)
+                        .or_else(|| columns::text(&batch, "type", row))
+                        .unwrap_or_default();
+                    let revenue =
+                        columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p));
+                    count(&mut minutes, time, &person, &name, &source, revenue);
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        for (minute, m) in &minutes {
+            Realtime::rows(*minute, m, &mut rows);
+        }
+        let path = dir.join(format!("{LATE_HOUR_PREFIX}{hour}.parquet"));
+        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create", &dir, e))?;
+        parquet_file::write_durable(
+            &path,
+            to_batch(&rows)?,
+            parquet_file::properties(config.zstd_level),
+        )?;
+        written = true;
+    }
+    if written {
+        range_file::sync_dir(&dir)?;
+    }
+    Ok(waiting)
+}
+
+/// The hours counted again by the batch path, with their files.
+fn late_hour_files(dir: &Path) -> Result<BTreeMap<i64, std::path::PathBuf>, PipelineError> {
+    let mut out = BTreeMap::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(PipelineError::io("read dir", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| PipelineError::io("read dir", dir, e))?;
+        let name = entry.file_name();
+        let hour = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(LATE_HOUR_PREFIX))
+            .and_then(|n| n.strip_suffix(".parquet"))
+            .and_then(|n| n.parse::<i64>().ok());
+        if let Some(hour) = hour {
+            out.insert(hour, entry.path());
+        }
+    }
+    Ok(out)
 }
 
 /// Arrow schema of the realtime table.
@@ -241,12 +360,16 @@ pub fn read_since(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, Pi
     if open.exists() {
         paths.push(open);
     }
+    // An hour the batch path counted again is read from its file alone.
+    let late = late_hour_files(&dir)?;
+    let streamed = paths.len();
+    paths.extend(late.values().cloned());
     let mut out = Vec::new();
-    for path in paths {
+    for (index, path) in paths.into_iter().enumerate() {
         for batch in parquet_file::read(&path)? {
             for row in 0..batch.num_rows() {
                 let minute = columns::timestamp(&batch, "minute", row).unwrap_or_default();
-                if minute < since_ms {
+                if minute < since_ms || (index < streamed && late.contains_key(&hour_of(minute))) {
                     continue;
                 }
                 out.push(RealtimeRow {

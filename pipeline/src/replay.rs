@@ -48,6 +48,7 @@ pub fn prepare(data_dir: &Path, from: u64) -> Result<u64, PipelineError> {
     let mut intent = Checkpoint {
         emit_from: start,
         late_hours: cp.late_hours,
+        realtime_late_hours: cp.realtime_late_hours,
         erasures: cp.erasures,
         ..Checkpoint::default()
     };

@@ -66,6 +66,10 @@ pub struct PhaseSeconds {
     pub compaction_wait: f64,
 }
 
+/// What a compaction pass's batch path did: its session placements, and the realtime
+/// hours that wait for the watermark.
+type PassDone = (LatePass, BTreeSet<i64>);
+
 /// The pipeline's consumer over one data directory.
 pub struct Runner {
     layout: Layout,
@@ -92,7 +96,7 @@ pub struct Runner {
     writer: Writer,
     phases: PhaseSeconds,
     /// The compaction pass running beside the ranges, if any.
-    compaction: Option<std::thread::JoinHandle<Result<LatePass, PipelineError>>>,
+    compaction: Option<std::thread::JoinHandle<Result<PassDone, PipelineError>>>,
     /// Raw hours (`date=…/hour=…`) holding late events without a session, for the next
     /// compaction pass's batch path ([`late_sessions`]).
     late_hours: BTreeSet<String>,
@@ -100,6 +104,12 @@ pub struct Runner {
     late_hours_in_pass: BTreeSet<String>,
     /// Re-opened sessions whose older rows the running compaction pass removes.
     reopened_in_pass: BTreeSet<(u64, u64)>,
+    /// Hours (starts, epoch ms) holding events later than the allowed lateness, which the
+    /// realtime aggregates count only once the batch path has counted the hour again
+    /// ([`crate::realtime::correct`]).
+    realtime_late_hours: BTreeSet<i64>,
+    /// The realtime hours the running compaction pass counts again (put back if it fails).
+    realtime_hours_in_pass: BTreeSet<i64>,
     /// Held (locked) while the runner lives: one pipeline per data directory.
     _lock: std::fs::File,
     /// Ledger bytes of erased users the outputs were built after (see [`crate::erasure`]).
@@ -174,6 +184,8 @@ impl Runner {
             late_hours: cp.late_hours,
             late_hours_in_pass: BTreeSet::new(),
             reopened_in_pass: BTreeSet::new(),
+            realtime_late_hours: cp.realtime_late_hours,
+            realtime_hours_in_pass: BTreeSet::new(),
             writer: Writer::start(threads)?,
             phases: PhaseSeconds::default(),
             erasures,
@@ -350,6 +362,10 @@ impl Runner {
             if e.late && e.session_id.is_none() && !e.duplicate {
                 self.late_hours.insert(date_hour_partition(e.event_time));
             }
+            if e.late && !e.duplicate {
+                self.realtime_late_hours
+                    .insert(crate::realtime::hour_of(e.event_time));
+            }
         }
         self.realtime.process(&mut batch);
         self.phases.stages += started.elapsed().as_secs_f64();
@@ -450,6 +466,11 @@ impl Runner {
                 .cloned()
                 .collect(),
             erasures: self.erasures,
+            realtime_late_hours: self
+                .realtime_late_hours
+                .union(&self.realtime_hours_in_pass)
+                .copied()
+                .collect(),
             reopened_sessions: self
                 .sessions
                 .reopened
@@ -491,6 +512,8 @@ impl Runner {
         let timeout_ms = self.config.session_timeout_ms();
         let late_hours = std::mem::take(&mut self.late_hours);
         self.late_hours_in_pass = late_hours.clone();
+        let realtime_hours = std::mem::take(&mut self.realtime_late_hours);
+        self.realtime_hours_in_pass = realtime_hours.clone();
         // Re-opened sessions: their older rows go.
         let reopened = std::mem::take(&mut self.sessions.reopened);
         self.reopened_in_pass = reopened.clone();
@@ -530,7 +553,9 @@ impl Runner {
                 }
                 Dedupe::compact(&dedupe_dir, committed, min * 8, cutoff_hour)?;
                 // The batch pass runs after the merges: both rewrite committed files.
-                late_sessions::correct(&late, &late_hours)
+                let placed = late_sessions::correct(&late, &late_hours)?;
+                let realtime_waiting = crate::realtime::correct(&late, &realtime_hours)?;
+                Ok((placed, realtime_waiting))
             })
             .map_err(|e| PipelineError::io("start compaction", &self.layout.state(), e))?;
         self.compaction = Some(pass);
@@ -547,19 +572,25 @@ impl Runner {
         self.phases.compaction_wait += started.elapsed().as_secs_f64();
         let in_pass = std::mem::take(&mut self.late_hours_in_pass);
         let reopened = std::mem::take(&mut self.reopened_in_pass);
+        let realtime_in_pass = std::mem::take(&mut self.realtime_hours_in_pass);
         match result {
-            Ok(late) => {
+            Ok((late, realtime_waiting)) => {
                 self.late_hours.extend(late.waiting);
+                let realtime_done = realtime_in_pass.len() > realtime_waiting.len();
+                self.realtime_late_hours.extend(realtime_waiting);
                 self.metrics.late_placed += late.placed;
                 // Record what the pass did now unless ranges wait for a commit (whose
                 // checkpoint will carry it): the checkpoint commits everything before `offset`.
-                if (!late.scanned.is_empty() || !reopened.is_empty()) && !self.uncommitted {
+                if (!late.scanned.is_empty() || !reopened.is_empty() || realtime_done)
+                    && !self.uncommitted
+                {
                     self.checkpoint()?;
                 }
                 Ok(())
             }
             Err(e) => {
                 self.late_hours.extend(in_pass);
+                self.realtime_late_hours.extend(realtime_in_pass);
                 self.sessions.reopened.extend(reopened);
                 Err(e)
             }

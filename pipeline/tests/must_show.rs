@@ -100,7 +100,7 @@ fn an_event_arriving_after_its_session_closed_lands_in_it() {
 }
 
 #[test]
-fn events_beyond_the_allowed_lateness_skip_realtime_and_still_get_sessions() {
+fn events_beyond_the_allowed_lateness_skip_the_streaming_realtime_and_still_get_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let t = t0();
     let mut too_late = track("old", "page_viewed", "a1", t - 3 * 60 * MIN, 0);
@@ -127,8 +127,61 @@ fn events_beyond_the_allowed_lateness_skip_realtime_and_still_get_sessions() {
     let own = sessions.iter().find(|s| s.first_event_id == "old").unwrap();
     assert_eq!(own.event_count, 1);
     assert_eq!(old.session_id.as_deref(), Some(own.id_text().as_str()));
+    // The streaming aggregates left it out; the batch path counted its hour again from raw/.
     let realtime = spoor_pipeline::realtime::read(dir.path()).unwrap();
-    assert!(realtime.iter().all(|r| r.minute >= t));
+    let old_minute: Vec<_> = realtime
+        .iter()
+        .filter(|r| r.minute == t - 3 * 60 * MIN && r.event_name.is_none())
+        .collect();
+    assert_eq!(old_minute.len(), 1, "{realtime:?}");
+    assert_eq!(old_minute[0].events, 1);
+    assert!(
+        realtime
+            .iter()
+            .all(|r| r.minute >= t || r.minute == t - 3 * 60 * MIN)
+    );
+}
+
+#[test]
+fn the_batch_path_counts_events_later_than_the_allowed_lateness_in_the_realtime_aggregates() {
+    // Three people browse and buy from 10:00 to 12:40, one event every 4 minutes each.
+    let t = t0();
+    let mut events = Vec::new();
+    for minute in (0..160).step_by(4) {
+        for person in 0..3 {
+            let id = format!("e-{minute}-{person}");
+            let at = t + (minute + person) * MIN;
+            let e = if minute % 20 == 0 {
+                with_props(
+                    track(&id, "purchase_completed", &format!("p{person}"), at, 0),
+                    serde_json::json!({"revenue": 10.5 + person as f64}),
+                )
+            } else {
+                track(&id, "page_viewed", &format!("p{person}"), at, 0)
+            };
+            events.push(e);
+        }
+    }
+    let in_order = tempfile::tempdir().unwrap();
+    append(in_order.path(), &events);
+    run(in_order.path(), 7);
+    let want = spoor_pipeline::realtime::read(in_order.path()).unwrap();
+
+    // The same events, but a third of the first hour's arrive after everything else: later
+    // than the allowed lateness, so the streaming aggregates leave them out.
+    let (mut late, mut on_time): (Vec<_>, Vec<_>) =
+        events.into_iter().enumerate().partition(|(i, e)| {
+            *i % 3 == 0 && e.event_time < spoor_pipeline::timefmt::format_ms(t + 60 * MIN)
+        });
+    on_time.append(&mut late);
+    let shuffled: Vec<_> = on_time.into_iter().map(|(_, e)| e).collect();
+    let late_dir = tempfile::tempdir().unwrap();
+    append(late_dir.path(), &shuffled);
+    let metrics = run(late_dir.path(), 7);
+    assert!(metrics.late_events >= 10, "{metrics:?}");
+    let got = spoor_pipeline::realtime::read(late_dir.path()).unwrap();
+    assert_eq!(got, want);
+    assert!(got.iter().any(|r| r.revenue > 0.0));
 }
 
 /// [`config`] with no closed sessions kept for late events: every event later than the
