@@ -8,7 +8,8 @@
 //! [`read`] at `GET /api/analytics/realtime`.
 //!
 //! Events later than that are corrected by the batch path ([`correct`]): once
-//! the watermark has passed the whole hour such an event falls into, every
+//! the watermark has passed the whole hour such an event falls into (by the
+//! `recent_session_hours` the sessionizer keeps closed sessions for), every
 //! minute of that hour is counted again from `raw/` (which holds every
 //! deduplicated event, late or not) into `tables/realtime/late-hour-H.parquet`
 //! (H: the hour's start, epoch ms), and [`read`] takes that file's rows for the
@@ -43,6 +44,18 @@ pub const OPEN_FILE: &str = "open.parquet";
 const LATE_HOUR_PREFIX: &str = "late-hour-";
 
 const HOUR_MS: i64 = 3_600_000;
+
+/// The raw columns the batch path counts from, with the revenue from the typed `revenue`
+/// column (a registry property: the same number the streaming path reads from the
+/// properties), or else from the `properties` text.
+const COUNTED_COLUMNS: [&str; 6] = [
+    "event_time",
+    "person_id",
+    "source",
+    "event_name",
+    "type",
+    "revenue",
+];
 
 /// Start (epoch ms) of the hour holding `ms`.
 pub fn hour_of(ms: i64) -> i64 {
@@ -223,8 +236,8 @@ fn count(
 
 /// The batch path's correction (see the module docs): counts every minute of each
 /// of `hours` (starts, epoch ms) again from the committed raw files into its
-/// `late-hour-H.parquet`; returns the hours the watermark has not passed yet,
-/// which wait for a later pass. Counting again gives the same file, so a pass
+/// `late-hour-H.parquet`; returns the hours the watermark has not passed by
+/// `recent_ms` yet, which wait for a later pass. Counting again gives the same file, so a pass
 /// cut short is simply run again.
 pub fn correct(
     config: &LateConfig<'_>,
@@ -234,13 +247,31 @@ pub fn correct(
     let dir = config.layout.realtime();
     let mut written = false;
     for &hour in hours {
-        if hour.saturating_add(HOUR_MS) > config.watermark {
+        // Counted once the hour is settled: the watermark past its end by the hours the
+        // streaming path keeps closed sessions for (late events come in bursts; counting
+        // an hour at each would read it again and again).
+        if hour
+            .saturating_add(HOUR_MS)
+            .saturating_add(config.recent_ms)
+            > config.watermark
+        {
             waiting.insert(hour);
             continue;
         }
         let mut minutes = BTreeMap::new();
         for path in late_sessions::raw_files(config, &date_hour_partition(hour))? {
-            for batch in parquet_file::read(&path)? {
+            let mut batches = parquet_file::read_columns(&path, &COUNTED_COLUMNS)?;
+            let typed_revenue = batches.first().is_some_and(|b| {
+                b.schema()
+                    .field_with_name("revenue")
+                    .is_ok_and(|f| *f.data_type() == DataType::Float64)
+            });
+            if !typed_revenue {
+                let mut names = COUNTED_COLUMNS;
+                names[5] = "properties";
+                batches = parquet_file::read_columns(&path, &names)?;
+            }
+            for batch in batches {
                 for row in 0..batch.num_rows() {
                     let time = columns::timestamp(&batch, "event_time", row);
                     let person = columns::text(&batch, "person_id", row);
@@ -254,8 +285,11 @@ pub fn correct(
                     let name = columns::text(&batch, "event_name", row)
                         .or_else(|| columns::text(&batch, "type", row))
                         .unwrap_or_default();
-                    let revenue =
-                        columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p));
+                    let revenue = if typed_revenue {
+                        columns::float(&batch, "revenue", row)
+                    } else {
+                        columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p))
+                    };
                     count(&mut minutes, time, &person, &name, &source, revenue);
                 }
             }
