@@ -258,48 +258,11 @@ pub fn correct(
             waiting.insert(hour);
             continue;
         }
-        let mut minutes = BTreeMap::new();
-        for path in late_sessions::raw_files(config, &date_hour_partition(hour))? {
-            let mut batches = parquet_file::read_columns(&path, &COUNTED_COLUMNS)?;
-            let typed_revenue = batches.first().is_some_and(|b| {
-                b.schema()
-                    .field_with_name("revenue")
-                    .is_ok_and(|f| *f.data_type() == DataType::Float64)
-            });
-            if !typed_revenue {
-                let mut names = COUNTED_COLUMNS;
-                names[5] = "properties";
-                batches = parquet_file::read_columns(&path, &names)?;
-            }
-            for batch in batches {
-                for row in 0..batch.num_rows() {
-                    let time = columns::timestamp(&batch, "event_time", row);
-                    let person = columns::text(&batch, "person_id", row);
-                    let source = columns::text(&batch, "source", row);
-                    let (Some(time), Some(person), Some(source)) = (time, person, source) else {
-                        return Err(PipelineError::content(
-                            &path,
-                            "a row without event_time, person_id or source",
-                        ));
-                    };
-                    let name = columns::text(&batch, "event_name", row)
-                        .or_else(|| columns::text(&batch, "type", row))
-                        .unwrap_or_default();
-                    let revenue = if typed_revenue {
-                        columns::float(&batch, "revenue", row)
-                    } else {
-                        columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p))
-                    };
-                    count(&mut minutes, time, &person, &name, &source, revenue);
-                }
-            }
-        }
-        let mut rows = Vec::new();
-        for (minute, m) in &minutes {
-            Realtime::rows(*minute, m, &mut rows);
+        let rows = count_raw_hour(config, hour)?;
+        if !written {
+            std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create", &dir, e))?;
         }
         let path = dir.join(format!("{LATE_HOUR_PREFIX}{hour}.parquet"));
-        std::fs::create_dir_all(&dir).map_err(|e| PipelineError::io("create", &dir, e))?;
         parquet_file::write_durable(
             &path,
             to_batch(&rows)?,
@@ -311,6 +274,58 @@ pub fn correct(
         range_file::sync_dir(&dir)?;
     }
     Ok(waiting)
+}
+
+/// The realtime rows of every minute of `hour`, counted from its committed raw files.
+fn count_raw_hour(config: &LateConfig<'_>, hour: i64) -> Result<Vec<RealtimeRow>, PipelineError> {
+    let mut minutes = BTreeMap::new();
+    for path in late_sessions::raw_files(config, &date_hour_partition(hour))? {
+        let (batches, typed_revenue) = counted_columns(&path)?;
+        for batch in batches {
+            for row in 0..batch.num_rows() {
+                let time = columns::timestamp(&batch, "event_time", row);
+                let person = columns::text(&batch, "person_id", row);
+                let source = columns::text(&batch, "source", row);
+                let (Some(time), Some(person), Some(source)) = (time, person, source) else {
+                    return Err(PipelineError::content(
+                        &path,
+                        "a row without event_time, person_id or source",
+                    ));
+                };
+                let name = columns::text(&batch, "event_name", row)
+                    .or_else(|| columns::text(&batch, "type", row))
+                    .unwrap_or_default();
+                let revenue = if typed_revenue {
+                    columns::float(&batch, "revenue", row)
+                } else {
+                    columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p))
+                };
+                count(&mut minutes, time, &person, &name, &source, revenue);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (minute, m) in &minutes {
+        Realtime::rows(*minute, m, &mut rows);
+    }
+    Ok(rows)
+}
+
+/// The [`COUNTED_COLUMNS`] of a raw file, with `properties` in place of a `revenue` column
+/// the file does not have as a number; true when it has.
+fn counted_columns(path: &Path) -> Result<(Vec<RecordBatch>, bool), PipelineError> {
+    let batches = parquet_file::read_columns(path, &COUNTED_COLUMNS)?;
+    let typed_revenue = batches.first().is_none_or(|b| {
+        b.schema()
+            .field_with_name("revenue")
+            .is_ok_and(|f| *f.data_type() == DataType::Float64)
+    });
+    if typed_revenue {
+        return Ok((batches, true));
+    }
+    let mut names = COUNTED_COLUMNS;
+    names[5] = "properties";
+    Ok((parquet_file::read_columns(path, &names)?, false))
 }
 
 /// The hours counted again by the batch path, with their files.

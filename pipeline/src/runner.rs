@@ -792,11 +792,11 @@ fn parse_all<'a>(
     })
 }
 
-/// Takes `state/pipeline.lock` for the runner's lifetime (released by the OS when the process
-/// dies, so a crash never leaves it stale).
 /// The file in `state/` a running pipeline holds locked.
 pub(crate) const LOCK_FILE: &str = "pipeline.lock";
 
+/// Takes `state/pipeline.lock` for the runner's lifetime (released by the OS when the process
+/// dies, so a crash never leaves it stale).
 pub(crate) fn lock_data_dir(layout: &Layout) -> Result<std::fs::File, PipelineError> {
     let dir = layout.state();
     std::fs::create_dir_all(&dir)

@@ -27,10 +27,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Deserialize;
 use serde_json::Value;
 use spoor_log::erase::{self, ErasedUser};
-use spoor_log::{AppendResult, GroupCommit, LogError, LogReader};
-use tokio::sync::oneshot;
+use spoor_log::{LogError, LogReader};
 
 use crate::error::ApiError;
+use crate::ingest_route::{submit, wait};
 use crate::server::{RelayState, dead_letter_dir, log_dir};
 
 /// The refusal code of an erased user's event.
@@ -117,17 +117,36 @@ impl Ids {
 
     /// Whether this record is the user's (see the module docs).
     fn belongs_to(&self, user_id: &str, anonymous: &HashSet<String>) -> bool {
-        match text(&self.user_id) {
-            Some(user) if user == user_id => true,
-            Some(_) => {
-                self.is_alias()
-                    && text(&self.previous_id)
-                        .is_some_and(|p| p == user_id || anonymous.contains(&p))
-            }
-            None => {
-                text(&self.anonymous_id).is_some_and(|a| a == user_id || anonymous.contains(&a))
-            }
-        }
+        let alias_from = if self.is_alias() {
+            text(&self.previous_id)
+        } else {
+            None
+        };
+        erased_owner(
+            text(&self.user_id).as_deref(),
+            text(&self.anonymous_id).as_deref(),
+            alias_from.as_deref(),
+            |id| id == user_id || anonymous.contains(id),
+        )
+        .is_some()
+    }
+}
+
+/// The one rule for whose an event is, for records in the logs and events still
+/// arriving alike: its `userId`, or without one its `anonymousId`; an alias is
+/// also the event of the id it merges from. Returns that id when `erased` holds it.
+pub(crate) fn erased_owner<'a>(
+    user: Option<&'a str>,
+    anonymous: Option<&'a str>,
+    alias_from: Option<&'a str>,
+    erased: impl Fn(&str) -> bool,
+) -> Option<&'a str> {
+    match user {
+        Some(user) => [Some(user), alias_from]
+            .into_iter()
+            .flatten()
+            .find(|id| erased(id)),
+        None => anonymous.filter(|id| erased(id)),
     }
 }
 
@@ -225,30 +244,6 @@ async fn blocking<T: Send + 'static>(
                 ApiError::internal(format!("erasing: {e}"))
             }
         })
-}
-
-/// Queues `records` (none: a barrier behind everything queued before) for `log`.
-pub(crate) fn submit(log: &GroupCommit, records: Vec<Vec<u8>>) -> oneshot::Receiver<AppendResult> {
-    let (tx, rx) = oneshot::channel::<AppendResult>();
-    log.append(
-        records,
-        Box::new(move |result| {
-            let _ = tx.send(result);
-        }),
-    );
-    rx
-}
-
-/// Waits for a queued append to be durable.
-pub(crate) async fn wait(
-    rx: oneshot::Receiver<AppendResult>,
-) -> Result<std::ops::Range<u64>, spoor_log::AppendError> {
-    rx.await.unwrap_or_else(|_| {
-        Err(spoor_log::AppendError {
-            storage_full: false,
-            message: "the log writer stopped".into(),
-        })
-    })
 }
 
 #[cfg(test)]

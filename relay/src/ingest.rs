@@ -11,7 +11,7 @@ use spoor_log::event::{DeadLetter, EventType};
 use crate::config::{EnrichConfig, InvalidPolicy, Limits, SourceConfig};
 use crate::enrich::{RequestInfo, apply_pii_policy, enrich};
 use crate::envelope::Envelope;
-use crate::erasure::{ErasedIds, USER_ERASED};
+use crate::erasure::{ErasedIds, USER_ERASED, erased_owner};
 use crate::incoming::{IncomingEvent, Invalid, ParseOptions, from_read, parse};
 use crate::raw_json::{Object, RawJson};
 use crate::record;
@@ -124,17 +124,32 @@ impl Ingestor {
         out
     }
 
-    /// The id of an erased user the event carries, if any: its `userId`, or
-    /// without one its `anonymousId` (another user's event from a device an
+    /// The id of an erased user whose event this is, if any (see
+    /// [`crate::erasure::erased_owner`]: another user's event from a device an
     /// erased user once used is kept).
     fn erased_id(&self, event: &IncomingEvent<'_>) -> Option<String> {
         if self.erased.is_empty() {
             return None;
         }
-        let id = event.user_id.as_ref().or(event.anonymous_id.as_ref())?;
         // A number id is kept as written, so it is compared as written.
-        let id = id.as_str().unwrap_or(std::borrow::Cow::Borrowed(id.get()));
-        self.erased.contains(&id).then(|| id.into_owned())
+        let text = |id: &Option<RawJson<'_>>| {
+            id.as_ref().map(|id| {
+                id.as_str()
+                    .unwrap_or(std::borrow::Cow::Borrowed(id.get()))
+                    .into_owned()
+            })
+        };
+        let alias_from = match event.event_type {
+            EventType::Alias => text(&event.previous_id),
+            _ => None,
+        };
+        erased_owner(
+            text(&event.user_id).as_deref(),
+            text(&event.anonymous_id).as_deref(),
+            alias_from.as_deref(),
+            |id| self.erased.contains(id),
+        )
+        .map(String::from)
     }
 
     /// One event (of `raw_len` bytes of JSON) to a log record; returns

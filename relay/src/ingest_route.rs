@@ -18,7 +18,6 @@ use tokio::sync::oneshot;
 use crate::body;
 use crate::enrich::{RequestInfo, format_time};
 use crate::envelope::{self, Shape};
-use crate::erasure;
 use crate::error::ApiError;
 use crate::incoming::NOT_JSON;
 use crate::ingest::{Processed, Route};
@@ -343,7 +342,7 @@ fn prepare(state: &RelayState, request: Request, raw: &[u8]) -> Result<Prepared,
 
 /// Queues `records` (if any) for the log's next group commit.
 fn queue(log: &GroupCommit, records: Vec<Vec<u8>>) -> Option<oneshot::Receiver<AppendResult>> {
-    (!records.is_empty()).then(|| erasure::submit(log, records))
+    (!records.is_empty()).then(|| submit(log, records))
 }
 
 /// Waits until queued records are durable; their offsets.
@@ -351,9 +350,33 @@ async fn durable(
     queued: Option<oneshot::Receiver<AppendResult>>,
 ) -> Result<Option<std::ops::Range<u64>>, spoor_log::AppendError> {
     match queued {
-        Some(rx) => erasure::wait(rx).await.map(Some),
+        Some(rx) => wait(rx).await.map(Some),
         None => Ok(None),
     }
+}
+
+/// Queues `records` (none: a barrier behind everything queued before) for `log`.
+pub(crate) fn submit(log: &GroupCommit, records: Vec<Vec<u8>>) -> oneshot::Receiver<AppendResult> {
+    let (tx, rx) = oneshot::channel::<AppendResult>();
+    log.append(
+        records,
+        Box::new(move |result| {
+            let _ = tx.send(result);
+        }),
+    );
+    rx
+}
+
+/// Waits for a queued append to be durable.
+pub(crate) async fn wait(
+    rx: oneshot::Receiver<AppendResult>,
+) -> Result<std::ops::Range<u64>, spoor_log::AppendError> {
+    rx.await.unwrap_or_else(|_| {
+        Err(spoor_log::AppendError {
+            storage_full: false,
+            message: "the log writer stopped".into(),
+        })
+    })
 }
 
 fn bad_key(state: &RelayState, key: &str) -> ApiError {

@@ -161,9 +161,6 @@ const EXPORT_CHUNK: usize = 64 * 1024;
 /// stays at `EXPORT_QUEUE` × [`EXPORT_CHUNK`] whatever the size of the export.
 const EXPORT_QUEUE: usize = 8;
 
-/// `POST /api/events/export`: the events of a time range (optionally of some
-/// names, matching property filters) as NDJSON, CSV or Parquet, streamed.
-///
 /// `DELETE /api/users/{id}`: erases the user from the logs and refuses their
 /// later events (see [`crate::erasure`]); answers once that is durable, with
 /// the ledger line. The pipeline then rebuilds `raw/` and `tables/` without them.
@@ -185,6 +182,9 @@ pub async fn erase_user(
     ))
 }
 
+/// `POST /api/events/export`: the events of a time range (optionally of some
+/// names, matching property filters) as NDJSON, CSV or Parquet, streamed.
+///
 /// The query is the JSON body or, when the body is empty, the URL parameters.
 /// Errors found before the first byte are JSON answers; an error later aborts
 /// the body, so a client never takes a cut-off export for a whole one.

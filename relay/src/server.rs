@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use crate::erasure::ErasedIds;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -23,6 +22,7 @@ use spoor_log::{EventLog, GroupCommit, LogError, LogOptions};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::RelayConfig;
+use crate::erasure::ErasedIds;
 use crate::error::ApiError;
 use crate::ingest::Ingestor;
 use crate::ingest_route::{IngestRoute, handle};
