@@ -4,7 +4,10 @@
 //! event arrived: 12 bytes of payload, about 16 to 28 bytes per event in the
 //! hash table depending on its fill. It is bounded by the window (7 days of
 //! arrivals by default) and by `dedupe_max_entries`; past that bound the
-//! oldest hours are dropped early. Each range's new fingerprints are written
+//! oldest hours are dropped early. Expired fingerprints stop counting as soon
+//! as the window passes them and leave the table when it is full (one pass
+//! then, instead of one at every new hour, which a replay of weeks of log
+//! would pay hundreds of times). Each range's new fingerprints are written
 //! to `state/dedupe/part-A-B.bin` (12 bytes each), so the index survives
 //! restarts. Two different events share a fingerprint with probability about
 //! n²/2⁶⁵ (n = events in the window): 3·10⁻⁶ for ten million.
@@ -127,10 +130,19 @@ impl Dedupe {
     pub fn check(&mut self, source: &str, event_id: &str, hour: u32) -> bool {
         if hour > self.cursor.current_hour {
             self.cursor.current_hour = hour;
-            let cutoff = hour.saturating_sub(self.window_hours);
-            if cutoff > self.cursor.cutoff_hour {
-                self.cursor.cutoff_hour = cutoff;
-                self.expire();
+            // Expired fingerprints no longer count from here on; they leave the index when it
+            // would otherwise grow (below), not in a pass over it at every new hour.
+            self.cursor.cutoff_hour = self
+                .cursor
+                .cutoff_hour
+                .max(hour.saturating_sub(self.window_hours));
+        }
+        let capacity = self.seen.capacity();
+        if self.seen.len() == capacity {
+            self.expire();
+            // Little expired: grow now, or the next few inserts would each pass over it again.
+            if capacity - self.seen.len() < capacity / 8 {
+                self.seen.reserve(capacity / 8 + 1);
             }
         }
         let fp = fingerprint(&[source, event_id]);
@@ -146,7 +158,9 @@ impl Dedupe {
         }
         self.fresh.push((fp, hour));
         if self.seen.len() > self.max_entries {
-            // Over the memory bound: give up the oldest hour(s) early.
+            // Over the memory bound: drop the expired fingerprints, then give up the oldest
+            // hour(s) early.
+            self.expire();
             while self.seen.len() > self.max_entries
                 && self.cursor.cutoff_hour < self.cursor.current_hour
             {
@@ -274,6 +288,20 @@ mod tests {
             assert!(!small.check("web", &i.to_string(), hour));
         }
         assert!(small.len() <= 3);
+    }
+
+    #[test]
+    fn expired_fingerprints_leave_a_full_table_instead_of_making_it_grow() {
+        let mut d = Dedupe::new(2, 1_000_000, DedupeCursor::default());
+        for hour in 0..1000u32 {
+            for i in 0..50 {
+                assert!(!d.check("web", &format!("{hour}-{i}"), hour));
+            }
+        }
+        // Three hours of 50 are in the window; without expiry the table would hold 50,000.
+        assert!(d.seen.capacity() < 1000, "capacity {}", d.seen.capacity());
+        assert!(d.check("web", "998-7", 999));
+        assert!(!d.check("web", "990-7", 999), "expired");
     }
 
     #[test]

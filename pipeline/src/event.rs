@@ -6,11 +6,9 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use spoor_log::event::EventType;
 
+use crate::record_json::{self, Entries};
 use crate::registry::{ColumnType, TypedColumns};
 use crate::timefmt::parse_ms;
 
@@ -99,135 +97,25 @@ impl Event<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Wire<'a> {
-    #[serde(borrow)]
-    event_id: Cow<'a, str>,
-    #[serde(rename = "type", default)]
-    event_type: EventType,
-    #[serde(borrow, default)]
-    event_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    user_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    anonymous_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    previous_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    group_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    sent_at: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    received_at: Cow<'a, str>,
-    #[serde(borrow)]
-    event_time: Cow<'a, str>,
-    #[serde(borrow)]
-    source: Cow<'a, str>,
-    #[serde(borrow, default)]
-    properties: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    traits: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    context: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// The context fields the pipeline reads (the first of a repeated key), values left as JSON
-/// text, in one pass over the context.
-#[derive(Default)]
-struct ContextView<'a> {
-    campaign: Option<&'a RawValue>,
-    page: Option<&'a RawValue>,
-    referrer: Option<&'a RawValue>,
-}
-
-impl<'de> Deserialize<'de> for ContextView<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ContextView<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut view = ContextView::default();
-                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    let slot = match key.as_ref() {
-                        "campaign" => &mut view.campaign,
-                        "page" => &mut view.page,
-                        "referrer" => &mut view.referrer,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    let value: &'de RawValue = map.next_value()?;
-                    slot.get_or_insert(value);
-                }
-                Ok(view)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl<'a> ContextView<'a> {
-    fn of(raw: Option<&'a RawValue>) -> ContextView<'a> {
-        raw.and_then(|r| serde_json::from_str(r.get()).ok())
-            .unwrap_or_default()
-    }
-}
-
-/// The entries of a JSON object, values left as JSON text.
-struct Pairs<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for Pairs<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Pairs<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    out.push((key, value));
-                }
-                Ok(Pairs(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
+/// The entries of a JSON object, values as JSON text.
+struct Pairs<'a>(Entries<'a>);
 
 /// `properties.revenue` when it is a finite number.
 fn revenue(props: &Pairs<'_>) -> Option<f64> {
     props
         .get("revenue")
-        .and_then(|r| r.get().parse::<f64>().ok())
+        .and_then(|r| r.parse::<f64>().ok())
         .filter(|n| n.is_finite())
 }
 
 /// The revenue of an event from its stored `properties` text (as in `raw/`), as the
 /// streaming path reads it.
 pub fn stored_revenue(properties: &str) -> Option<f64> {
-    revenue(&serde_json::from_str(properties).unwrap_or(Pairs(Vec::new())))
+    revenue(&Pairs(record_json::entries(properties)))
 }
 
 impl<'a> Pairs<'a> {
-    fn of(raw: Option<&'a RawValue>) -> Pairs<'a> {
-        raw.and_then(|r| serde_json::from_str(r.get()).ok())
-            .unwrap_or(Pairs(Vec::new()))
-    }
-
-    fn get(&self, key: &str) -> Option<&'a RawValue> {
+    fn get(&self, key: &str) -> Option<&'a str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
@@ -263,19 +151,16 @@ pub fn stored_page<'a>(
     properties: &'a str,
     context: &'a str,
 ) -> Option<Cow<'a, str>> {
-    let raw = |text: &'a str| serde_json::from_str::<&'a RawValue>(text).ok();
-    let ctx = ContextView::of(raw(context));
     page(
-        &Pairs::of(raw(properties)),
-        &Pairs::of(ctx.page),
+        &Pairs(record_json::entries(properties)),
+        &Pairs(record_json::context(context).page),
         event_type,
         event_name.map(Cow::Borrowed).as_ref(),
     )
 }
 
 /// A JSON string value's text; `None` for other values.
-fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let json = raw.get();
+fn text(json: &str) -> Option<Cow<'_, str>> {
     // Most strings have no escapes: their text is what lies between the quotes (a validated
     // JSON string without a backslash holds no quote and no control character).
     if let Some(inner) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"'))
@@ -283,13 +168,12 @@ fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
     {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<Str>(json).ok().map(|s| s.0)
+    serde_json::from_str::<String>(json).ok().map(Cow::Owned)
 }
 
-fn typed<'a>(raw: &'a RawValue, kind: ColumnType) -> Option<TypedValue<'a>> {
-    let json = raw.get();
+fn typed(json: &str, kind: ColumnType) -> Option<TypedValue<'_>> {
     match kind {
-        ColumnType::Text => text(raw).map(TypedValue::Text),
+        ColumnType::Text => text(json).map(TypedValue::Text),
         ColumnType::Integer => json.parse::<i64>().ok().map(TypedValue::Integer),
         ColumnType::Number => json
             .parse::<f64>()
@@ -316,15 +200,30 @@ pub fn parse<'a>(
 ) -> Result<Event<'a>, Unreadable> {
     // One UTF-8 check of the whole record (vectorized) instead of one per string.
     let text = std::str::from_utf8(record).map_err(|e| Unreadable(format!("not an event: {e}")))?;
-    let wire: Wire<'a> =
-        serde_json::from_str(text).map_err(|e| Unreadable(format!("not an event: {e}")))?;
-    let received_at = parse_ms(&wire.received_at)
-        .ok_or_else(|| Unreadable(format!("bad receivedAt {:?}", wire.received_at)))?;
-    let event_time = parse_ms(&wire.event_time).unwrap_or(received_at);
-    let props = Pairs::of(wire.properties);
-    let ctx = ContextView::of(wire.context);
-    let campaign = Pairs::of(ctx.campaign);
-    let page_ctx = Pairs::of(ctx.page);
+    let mut rec =
+        record_json::record(text).map_err(|e| Unreadable(format!("not an event: {e}")))?;
+    let missing = |field: &str| Unreadable(format!("not an event: missing field `{field}`"));
+    let event_id = rec.event_id.take().ok_or_else(|| missing("eventId"))?;
+    let source = rec.source.take().ok_or_else(|| missing("source"))?;
+    let received = rec
+        .received_at
+        .as_deref()
+        .ok_or_else(|| missing("receivedAt"))?;
+    let received_at =
+        parse_ms(received).ok_or_else(|| Unreadable(format!("bad receivedAt {received:?}")))?;
+    let event_time = rec
+        .event_time
+        .as_deref()
+        .ok_or_else(|| missing("eventTime"))
+        .map(|t| parse_ms(t).unwrap_or(received_at))?;
+    let event_type = match rec.event_type.as_deref() {
+        None => EventType::default(),
+        Some(name) => EventType::from_name(name)
+            .ok_or_else(|| Unreadable(format!("not an event: unknown type {name:?}")))?,
+    };
+    let props = Pairs(std::mem::take(&mut rec.property_entries));
+    let campaign = Pairs(std::mem::take(&mut rec.context_view.campaign));
+    let page_ctx = Pairs(std::mem::take(&mut rec.context_view.page));
     let mut typed_values = Vec::new();
     for (key, value) in &props.0 {
         if let Some(i) = columns.index_of(key)
@@ -333,11 +232,11 @@ pub fn parse<'a>(
             typed_values.push((i, v));
         }
     }
-    let page = page(&props, &page_ctx, wire.event_type, wire.event_name.as_ref());
-    let person = wire
+    let page = page(&props, &page_ctx, event_type, rec.event_name.as_ref());
+    let person = rec
         .user_id
         .clone()
-        .or_else(|| wire.anonymous_id.clone())
+        .or_else(|| rec.anonymous_id.clone())
         .unwrap_or(Cow::Borrowed(""));
     Ok(Event {
         offset,
@@ -354,25 +253,25 @@ pub fn parse<'a>(
         referrer: props
             .text("referrer")
             .or_else(|| page_ctx.text("referrer"))
-            .or_else(|| ctx.referrer.and_then(self::text)),
+            .or_else(|| rec.context_view.referrer.and_then(self::text)),
         page,
         revenue: revenue(&props),
         typed: typed_values,
-        event_id: wire.event_id,
-        event_type: wire.event_type,
-        event_name: wire.event_name,
-        user_id: wire.user_id,
-        anonymous_id: wire.anonymous_id,
-        previous_id: wire.previous_id,
-        group_id: wire.group_id,
-        client_timestamp: wire.timestamp,
-        sent_at: wire.sent_at,
+        event_id,
+        event_type,
+        event_name: rec.event_name,
+        user_id: rec.user_id,
+        anonymous_id: rec.anonymous_id,
+        previous_id: rec.previous_id,
+        group_id: rec.group_id,
+        client_timestamp: rec.timestamp,
+        sent_at: rec.sent_at,
         received_at,
         event_time,
-        source: wire.source,
-        properties: wire.properties.map_or("{}", |r| r.get()),
-        traits: wire.traits.map_or("{}", |r| r.get()),
-        context: wire.context.map_or("{}", |r| r.get()),
+        source,
+        properties: rec.properties.unwrap_or("{}"),
+        traits: rec.traits.unwrap_or("{}"),
+        context: rec.context.unwrap_or("{}"),
         duplicate: false,
         late: false,
         watermark: i64::MIN,
@@ -423,13 +322,12 @@ mod tests {
 
     #[test]
     fn string_values_are_read_with_and_without_escapes() {
-        let raw = |json: &str| serde_json::from_str::<Box<RawValue>>(json).expect("json");
-        assert_eq!(text(&raw(r#""/a b""#)).as_deref(), Some("/a b"));
-        assert!(matches!(text(&raw(r#""/a""#)), Some(Cow::Borrowed("/a"))));
-        assert_eq!(text(&raw(r#""""#)).as_deref(), Some(""));
-        assert_eq!(text(&raw(r#""a\"b\u00e9""#)).as_deref(), Some("a\"bé"));
-        assert_eq!(text(&raw("12")), None);
-        assert_eq!(text(&raw("null")), None);
-        assert_eq!(text(&raw(r#"["x"]"#)), None);
+        assert_eq!(text(r#""/a b""#).as_deref(), Some("/a b"));
+        assert!(matches!(text(r#""/a""#), Some(Cow::Borrowed("/a"))));
+        assert_eq!(text(r#""""#).as_deref(), Some(""));
+        assert_eq!(text(r#""a\"b\u00e9""#).as_deref(), Some("a\"bé"));
+        assert_eq!(text("12"), None);
+        assert_eq!(text("null"), None);
+        assert_eq!(text(r#"["x"]"#), None);
     }
 }

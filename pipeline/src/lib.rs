@@ -33,6 +33,7 @@ pub mod layout;
 pub mod metrics;
 pub mod range_file;
 pub mod realtime;
+pub mod record_json;
 pub mod registry;
 pub mod replay;
 pub mod runner;

@@ -20,7 +20,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
+    Array, ArrayRef, Float64Array, Float64Builder, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMillisecondArray, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::{Deserialize, Serialize};
@@ -282,25 +283,47 @@ fn count_raw_hour(config: &LateConfig<'_>, hour: i64) -> Result<Vec<RealtimeRow>
     for path in late_sessions::raw_files(config, &date_hour_partition(hour))? {
         let (batches, typed_revenue) = counted_columns(&path)?;
         for batch in batches {
+            let missing = || PipelineError::content(&path, "a raw file without a counted column");
+            let text = |name| columns::array::<StringArray>(&batch, name).ok_or_else(missing);
+            let (person, source, name, kind) = (
+                text("person_id")?,
+                text("source")?,
+                text("event_name")?,
+                text("type")?,
+            );
+            let time = columns::array::<TimestampMillisecondArray>(&batch, "event_time")
+                .ok_or_else(missing)?;
+            let revenue = columns::array::<Float64Array>(&batch, "revenue");
+            let properties = columns::array::<StringArray>(&batch, "properties");
             for row in 0..batch.num_rows() {
-                let time = columns::timestamp(&batch, "event_time", row);
-                let person = columns::text(&batch, "person_id", row);
-                let source = columns::text(&batch, "source", row);
-                let (Some(time), Some(person), Some(source)) = (time, person, source) else {
+                if time.is_null(row) || person.is_null(row) || source.is_null(row) {
                     return Err(PipelineError::content(
                         &path,
                         "a row without event_time, person_id or source",
                     ));
-                };
-                let name = columns::text(&batch, "event_name", row)
-                    .or_else(|| columns::text(&batch, "type", row))
-                    .unwrap_or_default();
-                let revenue = if typed_revenue {
-                    columns::float(&batch, "revenue", row)
+                }
+                let name = if name.is_valid(row) {
+                    name.value(row)
+                } else if kind.is_valid(row) {
+                    kind.value(row)
                 } else {
-                    columns::text(&batch, "properties", row).and_then(|p| stored_revenue(&p))
+                    ""
                 };
-                count(&mut minutes, time, &person, &name, &source, revenue);
+                let revenue = if typed_revenue {
+                    revenue.filter(|r| r.is_valid(row)).map(|r| r.value(row))
+                } else {
+                    properties
+                        .filter(|p| p.is_valid(row))
+                        .and_then(|p| stored_revenue(p.value(row)))
+                };
+                count(
+                    &mut minutes,
+                    time.value(row),
+                    person.value(row),
+                    name,
+                    source.value(row),
+                    revenue,
+                );
             }
         }
     }
