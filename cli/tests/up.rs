@@ -95,6 +95,8 @@ fn up_runs_the_pipeline_and_serves_its_tables() {
         "spoor_pipeline_events_total 5",
         "spoor_pipeline_duplicates_total 1",
         "spoor_pipeline_late_events_total 0",
+        "spoor_pipeline_committed_offset 6",
+        "spoor_pipeline_behind_records 0",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
     }

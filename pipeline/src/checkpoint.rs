@@ -108,3 +108,41 @@ pub fn committed_offset(data_dir: &Path) -> Result<u64, PipelineError> {
         Err(e) => Err(PipelineError::io("read", &path, e)),
     }
 }
+
+/// How far the pipeline's outputs reach into the log: what analytics answers are built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Freshness {
+    /// The outputs hold every record below this offset (the committed offset).
+    pub through_offset: u64,
+    /// Records below this offset are in the log.
+    pub log_end: u64,
+    /// Records in the log the outputs do not hold yet: the pipeline catching up, or
+    /// rebuilding everything from offset 0 after a user was erased.
+    pub behind_records: u64,
+}
+
+impl Freshness {
+    /// The outputs of `data_dir` against a log whose records below `log_end` are durable.
+    pub fn read(data_dir: &Path, log_end: u64) -> Result<Freshness, PipelineError> {
+        let through_offset = committed_offset(data_dir)?;
+        Ok(Freshness {
+            through_offset,
+            log_end,
+            behind_records: log_end.saturating_sub(through_offset),
+        })
+    }
+
+    /// Prometheus text lines (`spoor_pipeline_committed_offset`, `spoor_pipeline_behind_records`).
+    pub fn prometheus(&self) -> String {
+        format!(
+            "# HELP spoor_pipeline_committed_offset The log offset the pipeline's outputs hold every record below.\n\
+             # TYPE spoor_pipeline_committed_offset gauge\n\
+             spoor_pipeline_committed_offset {}\n\
+             # HELP spoor_pipeline_behind_records Durable log records the pipeline's outputs do not hold yet.\n\
+             # TYPE spoor_pipeline_behind_records gauge\n\
+             spoor_pipeline_behind_records {}\n",
+            self.through_offset, self.behind_records
+        )
+    }
+}

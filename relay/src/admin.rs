@@ -1,12 +1,14 @@
 //! Liveness and metrics routes.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
+use spoor_pipeline::checkpoint::Freshness;
 
 use crate::server::RelayState;
 
@@ -16,15 +18,20 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// `GET /metrics`: Prometheus text format; with the pipeline's counters (`spoor_pipeline_*`, as
-/// of its last commit) when one has committed in the data directory.
+/// of its last commit) and how far behind the log it is, when one has committed in the data
+/// directory.
 pub async fn metrics(State(state): State<Arc<RelayState>>) -> impl IntoResponse {
     let mut text = state.metrics.render();
     let data_dir = state.config.data_dir.clone();
-    let pipeline =
-        tokio::task::spawn_blocking(move || spoor_pipeline::metrics::read_committed(&data_dir))
-            .await;
+    let log_end = state.log.durable_offset().load(Ordering::Acquire);
+    let pipeline = tokio::task::spawn_blocking(move || {
+        let metrics = spoor_pipeline::metrics::read_committed(&data_dir)?;
+        let freshness = Freshness::read(&data_dir, log_end)?;
+        Ok::<_, spoor_pipeline::error::PipelineError>(metrics.map(|m| (m, freshness)))
+    })
+    .await;
     let section = match pipeline {
-        Ok(Ok(Some(m))) => m.prometheus(),
+        Ok(Ok(Some((m, freshness)))) => m.prometheus() + &freshness.prometheus(),
         Ok(Ok(None)) => String::new(),
         // The checkpoint could not be read: say so rather than leave the counters out silently.
         Ok(Err(_)) | Err(_) => "# HELP spoor_pipeline_checkpoint_unreadable The pipeline's checkpoint could not be read.\n\

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -18,6 +19,9 @@ use spoor_analytics::{
     AnalyticsError, AttributionQuery, DataDir, ExperimentQuery, ExportQuery, FunnelQuery,
     ParamError, RetentionQuery,
 };
+
+use spoor_pipeline::PipelineError;
+use spoor_pipeline::checkpoint::Freshness;
 
 use crate::error::ApiError;
 use crate::server::RelayState;
@@ -117,16 +121,22 @@ pub async fn realtime(
             }
         }
     }
+    let log_end = state.log.durable_offset().load(Ordering::Acquire);
     let data_dir = state.config.data_dir.clone();
-    let rows = tokio::task::spawn_blocking(move || {
+    let (freshness, rows) = tokio::task::spawn_blocking(move || {
+        let freshness = Freshness::read(&data_dir, log_end);
         let since = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes);
         let since_ms = i64::try_from(since.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MIN);
-        spoor_pipeline::realtime::read_since(&data_dir, since_ms)
+        (
+            freshness,
+            spoor_pipeline::realtime::read_since(&data_dir, since_ms),
+        )
     })
     .await
-    .map_err(|e| ApiError::internal(format!("the realtime query stopped: {e}")))?
-    .map_err(|e| ApiError::internal(format!("reading the realtime aggregates: {e}")))?;
-    Ok(Json(json!({ "minutes": rows })))
+    .map_err(|e| ApiError::internal(format!("the realtime query stopped: {e}")))?;
+    let rows =
+        rows.map_err(|e| ApiError::internal(format!("reading the realtime aggregates: {e}")))?;
+    with_freshness(json!({ "minutes": rows }), freshness)
 }
 
 async fn run<T, F>(state: &RelayState, query: F) -> Result<Json<Value>, ApiError>
@@ -134,17 +144,36 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&DataDir) -> Result<T, AnalyticsError> + Send + 'static,
 {
-    let data = DataDir::new(&state.config.data_dir);
-    let report = tokio::task::spawn_blocking(move || query(&data))
-        .await
-        .map_err(|e| ApiError::internal(format!("the query stopped: {e}")))?
-        .map_err(|e| match e {
-            AnalyticsError::Param(p) => bad_param(p),
-            other => ApiError::internal(other.to_string()),
-        })?;
-    serde_json::to_value(report)
-        .map(Json)
-        .map_err(|e| ApiError::internal(e.to_string()))
+    let log_end = state.log.durable_offset().load(Ordering::Acquire);
+    let data_dir = state.config.data_dir.clone();
+    let (freshness, report) = tokio::task::spawn_blocking(move || {
+        let freshness = Freshness::read(&data_dir, log_end);
+        (freshness, query(&DataDir::new(&data_dir)))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the query stopped: {e}")))?;
+    let report = report.map_err(|e| match e {
+        AnalyticsError::Param(p) => bad_param(p),
+        other => ApiError::internal(other.to_string()),
+    })?;
+    let value = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
+    with_freshness(value, freshness)
+}
+
+/// An analytics answer with `pipeline`: how far into the log the outputs it was computed from
+/// reach, read before the query (the answer holds at least the records below
+/// `throughOffset`), so a client can tell a pipeline catching up or rebuilding from a quiet
+/// site.
+fn with_freshness(
+    mut answer: Value,
+    freshness: Result<Freshness, PipelineError>,
+) -> Result<Json<Value>, ApiError> {
+    let freshness = freshness
+        .map_err(|e| ApiError::internal(format!("reading the pipeline's position: {e}")))?;
+    if let Value::Object(fields) = &mut answer {
+        fields.insert("pipeline".into(), json!(freshness));
+    }
+    Ok(Json(answer))
 }
 
 /// A 400 that names the parameter.

@@ -69,6 +69,47 @@ fn relay_with_data() -> TestRelay {
 const RANGE: &str = "from=2026-03-01&to=2026-03-03";
 
 #[test]
+fn answers_say_how_far_into_the_log_the_pipeline_has_got() {
+    let relay = relay_with_data();
+    let pipeline = |path: &str| {
+        let answer = get(&relay, path, Some(READ_KEY));
+        assert_eq!(answer.status(), 200, "{path}");
+        answer.json::<Value>().unwrap()["pipeline"].clone()
+    };
+    let caught_up = json!({"throughOffset": 3, "logEnd": 3, "behindRecords": 0});
+    for path in [
+        "/api/analytics/funnel?name=cart",
+        "/api/analytics/retention",
+        "/api/analytics/attribution",
+        "/api/analytics/realtime",
+    ] {
+        assert_eq!(pipeline(path), caught_up, "{path}");
+    }
+    // Two more events the pipeline has not read: the answers say they are missing.
+    let batch = json!({"batch": [
+        {"eventId": "e4", "eventName": "view_product", "anonymousId": "cy", "properties": {"productId": "p1"}},
+        {"eventId": "e5", "eventName": "view_product", "anonymousId": "di", "properties": {"productId": "p1"}},
+    ]});
+    assert_eq!(
+        relay.post("/api/events/batch", &batch.to_string()).status(),
+        200
+    );
+    let behind = json!({"throughOffset": 3, "logEnd": 5, "behindRecords": 2});
+    assert_eq!(pipeline("/api/analytics/funnel?name=cart"), behind);
+    assert_eq!(pipeline("/api/analytics/realtime"), behind);
+    let metrics = reqwest::blocking::get(relay.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    for line in [
+        "spoor_pipeline_committed_offset 3",
+        "spoor_pipeline_behind_records 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+}
+
+#[test]
 fn the_read_api_needs_the_read_key() {
     let relay = TestRelay::start();
     for path in [
