@@ -5,6 +5,9 @@
 //! [`ConsentMode::GrantedUntilDecided`]). A decision lists the granted
 //! categories; every other category is denied from then on.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::config::ConsentMode;
 use crate::json::{Items, Properties, decode_string, push_string};
 

@@ -5,7 +5,9 @@
 //! commits the batch to its [`Storage`](crate::Storage) in one transaction.
 //! An event appended and removed before a commit never reaches storage.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use crate::storage::{Meta, QueuedEvent, WriteBatch};
 use crate::time::Timestamp;
@@ -213,9 +215,9 @@ impl Queue {
     /// Takes the writes to commit; give them back with [`Queue::restore_staged`] if the commit fails.
     pub fn take_staged(&mut self) -> WriteBatch {
         WriteBatch {
-            append: std::mem::take(&mut self.staged_append),
-            remove: std::mem::take(&mut self.staged_remove),
-            meta: std::mem::take(&mut self.staged_meta),
+            append: core::mem::take(&mut self.staged_append),
+            remove: core::mem::take(&mut self.staged_remove),
+            meta: core::mem::take(&mut self.staged_meta),
         }
     }
 

@@ -4,6 +4,8 @@
 //! [`Timestamp`]: milliseconds since the Unix epoch, as the host's clock says.
 //! Tests drive the core with a fake clock by passing whatever they like.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::time::Duration;
 
 /// A point in time: milliseconds since the Unix epoch (UTC).

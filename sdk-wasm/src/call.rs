@@ -5,6 +5,8 @@
 //! leak in, and a circular object fails there, not here), and hands them over
 //! as JSON text in one boundary crossing.
 
+use alloc::string::String;
+
 use spoor_core::{
     Alias, EventOptions, Group, Identify, JsonError, Message, Page, Properties, Screen, Timestamp,
     Track,
@@ -56,6 +58,21 @@ pub enum CallError {
     /// An argument that must be a JSON object was something else.
     #[error("{0} must be an object")]
     NotAnObject(&'static str),
+}
+
+impl CallError {
+    /// The message, the same text as `Display` gives, without `core::fmt`
+    /// (which this crate's WASM leaves out).
+    pub fn message(&self) -> String {
+        let (what, rest) = match self {
+            CallError::Json { what, reason } => (what, [": ", reason.as_str()]),
+            CallError::NotAnObject(what) => (what, [" must be an object", ""]),
+        };
+        let mut out = String::from(*what);
+        out.push_str(rest[0]);
+        out.push_str(rest[1]);
+        out
+    }
 }
 
 /// Builds the message for a call: `name` is the event, page or screen name,
@@ -154,7 +171,7 @@ pub fn non_negative(json: &str) -> Option<u64> {
     let integer_digits = usize::try_from(magnitude.max(0)).ok()?;
     let value = digits()
         .skip_while(|b| *b == b'0')
-        .chain(std::iter::repeat(b'0'))
+        .chain(core::iter::repeat(b'0'))
         .take(integer_digits)
         .fold(0u64, |value, b| {
             value.saturating_mul(10).saturating_add(u64::from(b - b'0'))
@@ -301,6 +318,19 @@ mod tests {
             ("18446744073709551616", Some(u64::MAX)),
         ] {
             assert_eq!(non_negative(json), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn message_is_the_display_text() {
+        for error in [
+            CallError::Json {
+                what: "properties",
+                reason: JsonError::LoneSurrogate,
+            },
+            CallError::NotAnObject("options.context"),
+        ] {
+            assert_eq!(error.message(), error.to_string());
         }
     }
 

@@ -8,6 +8,8 @@
 //! Transactions on the same object stores run in the order they were made,
 //! so the persisted queue follows the core's commits in order.
 
+use alloc::string::{String, ToString};
+
 use spoor_core::{QueuedEvent, Snapshot, Storage, StorageError, Timestamp, WriteBatch};
 use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,9 @@
 //! The exported client: `spoor_core::Client` on the browser store, driven by
 //! the JavaScript host loop (see the crate docs).
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use spoor_core::{
     BatchId, Client, ConsentState, FlushMark, SendOutcome, Timestamp, parse_retry_after,
 };
@@ -43,12 +46,12 @@ impl Tracker {
         now: f64,
         sink: StoreSink,
     ) -> Result<Tracker, String> {
-        let config = parse_config(config).map_err(|e| e.to_string())?;
+        let config = parse_config(config).map_err(|e| e.message())?;
         let seed: [u8; 32] = seed
             .try_into()
             .map_err(|_| "the seed must be 32 bytes".to_string())?;
         let client = Client::new(config, JsStore::new(loaded, sink), seed, at(now))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.message())?;
         Ok(Tracker {
             client,
             in_flight: None,
@@ -78,11 +81,11 @@ impl Tracker {
             props.as_deref(),
             options.as_deref(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.message())?;
         let recorded = self
             .client
             .record(message, at(now))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.message())?;
         Ok(recorded.event_id().unwrap_or_default().to_string())
     }
 
@@ -95,7 +98,7 @@ impl Tracker {
             Some(json) => {
                 context.insert_json(key, &json).map_err(|e| {
                     let mut message = String::from("context value: ");
-                    message.push_str(&e.to_string());
+                    message.push_str(e.as_str());
                     message
                 })?;
             }
@@ -117,13 +120,13 @@ impl Tracker {
     pub fn set_consent(&mut self, granted: Vec<String>, now: f64) -> Result<(), String> {
         self.client
             .set_consent(granted, at(now))
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.message())
     }
 
     /// Denies every category and purges the queue.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&mut self, now: f64) -> Result<(), String> {
-        self.client.opt_out(at(now)).map_err(|e| e.to_string())
+        self.client.opt_out(at(now)).map_err(|e| e.message())
     }
 
     /// Consent state of `category`: 0 pending, 1 granted, 2 denied.
@@ -163,7 +166,7 @@ impl Tracker {
         let transmit = self
             .client
             .poll_transmit(at(now))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.message())?;
         Ok(transmit.map(|t| {
             self.in_flight = Some(t.batch_id);
             t.body
@@ -201,7 +204,7 @@ impl Tracker {
 
     /// Writes staged changes to the store now.
     pub fn commit(&mut self) -> Result<(), String> {
-        self.client.commit().map_err(|e| e.to_string())
+        self.client.commit().map_err(|e| e.message())
     }
 
     /// Queue sizes and counters as a JSON object (camelCase).

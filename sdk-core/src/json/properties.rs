@@ -1,6 +1,7 @@
 //! [`Properties`]: a JSON object kept as its text.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
 
 use super::{Entries, JsonError, check, decode_string, push_string};
 
@@ -103,6 +104,7 @@ impl Properties {
 
     /// Sets `key` to `value`, replacing any entry for `key` (as
     /// `serde_json::Map::insert` does).
+    #[cfg(feature = "std")]
     pub fn insert(&mut self, key: String, value: serde_json::Value) {
         let value = serde_json::to_string(&value).unwrap_or_default();
         // A serialized Value is valid JSON: this cannot fail.
@@ -133,11 +135,13 @@ impl Properties {
     }
 
     /// The object as a `serde_json` map (duplicate keys: the last wins).
+    #[cfg(feature = "std")]
     pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.json).unwrap_or_default()
     }
 }
 
+#[cfg(feature = "std")]
 impl From<serde_json::Map<String, serde_json::Value>> for Properties {
     fn from(map: serde_json::Map<String, serde_json::Value>) -> Self {
         Properties {
