@@ -106,7 +106,10 @@ impl Loaded {
     pub fn meta(&mut self, key: String, value: String) {
         self.snapshot.meta.insert(key, value);
     }
+}
 
+/// Not exported to JavaScript (the npm package does not call them).
+impl Loaded {
     /// Number of events loaded.
     pub fn len(&self) -> usize {
         self.snapshot.events.len()

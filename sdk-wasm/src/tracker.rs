@@ -5,7 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use spoor_core::{
-    BatchId, Client, ConsentState, FlushMark, SendOutcome, Timestamp, parse_retry_after,
+    BatchId, Client, ConsentState, FlushMark, Properties, SendOutcome, Timestamp, parse_retry_after,
 };
 use wasm_bindgen::prelude::*;
 
@@ -114,10 +114,17 @@ impl Tracker {
         self.client.reset(at(now));
     }
 
-    /// The user's decision: these categories are granted, all others denied
-    /// (queued events of revoked categories are purged at once).
+    /// The user's decision, as the JSON object `{"granted":[category, ...]}`:
+    /// these categories are granted, all others denied (queued events of
+    /// revoked categories are purged at once). JSON text rather than a
+    /// `string[]`, whose conversion went through the externref table and
+    /// cost glue on both sides.
     #[wasm_bindgen(js_name = setConsent)]
-    pub fn set_consent(&mut self, granted: Vec<String>, now: f64) -> Result<(), String> {
+    pub fn set_consent(&mut self, decision: &str, now: f64) -> Result<(), String> {
+        let granted = Properties::from_json(decision)
+            .ok()
+            .and_then(|decision| decision.get_str_array("granted"))
+            .ok_or_else(|| String::from("consent: expected {\"granted\":[strings]}"))?;
         self.client
             .set_consent(granted, at(now))
             .map_err(|e| e.message())
@@ -248,15 +255,17 @@ impl Tracker {
     pub fn anonymous_id(&self) -> String {
         self.client.anonymous_id().to_string()
     }
+}
 
+/// Not exported to JavaScript: the npm package does not call these, and each
+/// export costs glue in `spoor.js` and a shim in the WASM.
+impl Tracker {
     /// The known user id, if identify or alias set one.
-    #[wasm_bindgen(js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
         self.client.user_id().map(str::to_string)
     }
 
     /// The current session id, once a session started.
-    #[wasm_bindgen(js_name = sessionId)]
     pub fn session_id(&self) -> Option<String> {
         self.client.session_id().map(str::to_string)
     }

@@ -2,8 +2,9 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 
-use super::{Entries, JsonError, check, decode_string, push_string};
+use super::{Entries, Items, JsonError, check, decode_string, push_string};
 
 /// A JSON object (event properties, traits or context), kept as the text it
 /// came in: checked once, then spliced into events as it is. Hosts that hold
@@ -75,6 +76,18 @@ impl Properties {
         self.get_json(key)
             .filter(|value| value.starts_with('"'))
             .map(decode_string)
+    }
+
+    /// The value of `key` if it is an array of strings, unescaped (`None` if
+    /// it is anything else, or an item is not a string).
+    pub fn get_str_array(&self, key: &str) -> Option<Vec<String>> {
+        let array = self.get_json(key).filter(|value| value.starts_with('['))?;
+        Items::new(array)
+            .map(|item| {
+                item.starts_with('"')
+                    .then(|| decode_string(item).into_owned())
+            })
+            .collect()
     }
 
     /// The value of `key` if it is an object.
