@@ -63,7 +63,9 @@ impl Tracker {
     /// Records a call (`kind`: 0 track, 1 identify, 2 page, 3 screen, 4 group,
     /// 5 alias). `name` is the event/page/screen name, userId or groupId;
     /// `previous_id` alias's previousId; `props` and `options` JSON text.
-    /// Returns the eventId, or an empty string when consent discarded it.
+    /// Returns nothing: the page's calls return before they are applied, so
+    /// the npm package has no use for the eventId (and a returned string
+    /// costs glue on both sides).
     pub fn record(
         &mut self,
         kind: u8,
@@ -72,7 +74,7 @@ impl Tracker {
         props: Option<String>,
         options: Option<String>,
         now: f64,
-    ) -> Result<String, String> {
+    ) -> Result<(), String> {
         let kind = CallKind::from_code(kind).ok_or_else(|| "unknown call kind".to_string())?;
         let message = build_message(
             kind,
@@ -82,11 +84,10 @@ impl Tracker {
             options.as_deref(),
         )
         .map_err(|e| e.message())?;
-        let recorded = self
-            .client
+        self.client
             .record(message, at(now))
-            .map_err(|e| e.message())?;
-        Ok(recorded.event_id().unwrap_or_default().to_string())
+            .map(drop)
+            .map_err(|e| e.message())
     }
 
     /// Sets (`value`: JSON text) or removes (`None`) one key of the context

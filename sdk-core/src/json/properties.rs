@@ -82,12 +82,15 @@ impl Properties {
     /// it is anything else, or an item is not a string).
     pub fn get_str_array(&self, key: &str) -> Option<Vec<String>> {
         let array = self.get_json(key).filter(|value| value.starts_with('['))?;
-        Items::new(array)
-            .map(|item| {
-                item.starts_with('"')
-                    .then(|| decode_string(item).into_owned())
-            })
-            .collect()
+        // A loop, not a try-collect into `Option<Vec<_>>`: smaller in the WASM.
+        let mut strings = Vec::new();
+        for item in Items::new(array) {
+            if !item.starts_with('"') {
+                return None;
+            }
+            strings.push(decode_string(item).into_owned());
+        }
+        Some(strings)
     }
 
     /// The value of `key` if it is an object.
