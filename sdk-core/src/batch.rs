@@ -1,5 +1,8 @@
 //! Building a batch request body from the front of the queue.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::event::push_with_sent_at;
 use crate::queue::Entry;
 

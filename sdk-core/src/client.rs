@@ -1,5 +1,8 @@
 //! The client state machine: calls in, batches out, outcomes back in.
 
+use alloc::borrow::ToOwned;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::time::Duration;
 
 use crate::batch::{self, BatchId, BatchLimits, Transmit};
@@ -429,7 +432,7 @@ impl<S: Storage> Client<S> {
         let persisted = self.consent.decide(granted);
         self.queue
             .stage_meta(ConsentGate::META_KEY, Some(persisted));
-        for event in std::mem::take(&mut self.awaiting) {
+        for event in core::mem::take(&mut self.awaiting) {
             if self.consent.state(&event.category) == ConsentState::Granted {
                 self.enqueue(event.event_id, event.category, event.body, now);
             } else {
@@ -443,7 +446,7 @@ impl<S: Storage> Client<S> {
     /// Denies every category: nothing more is queued or sent, and everything
     /// queued is purged (committed at once, like [`set_consent`](Client::set_consent)).
     pub fn opt_out(&mut self, now: Timestamp) -> Result<(), Error> {
-        self.set_consent(std::iter::empty::<&str>(), now)
+        self.set_consent(core::iter::empty::<&str>(), now)
     }
 
     /// The consent state of `category`.

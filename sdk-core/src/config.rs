@@ -1,5 +1,6 @@
 //! Client configuration, with the defaults from DESIGN.md.
 
+use alloc::string::String;
 use core::time::Duration;
 
 use crate::json::Properties;

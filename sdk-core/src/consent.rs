@@ -5,8 +5,11 @@
 //! [`ConsentMode::GrantedUntilDecided`]). A decision lists the granted
 //! categories; every other category is denied from then on.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::config::ConsentMode;
-use crate::json::{Items, Properties, decode_string, push_string};
+use crate::json::{Properties, push_string};
 
 /// Whether events of a category may be stored and sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,13 +76,7 @@ impl Decision {
     /// messages would link float formatting into the browser SDK's WASM).
     fn parse(text: &str) -> Option<Decision> {
         let object = Properties::from_json(text).ok()?;
-        let granted = object.get_json("granted")?;
-        if !granted.starts_with('[') {
-            return None;
-        }
-        let granted = Items::new(granted)
-            .map(|c| c.starts_with('"').then(|| decode_string(c).into_owned()))
-            .collect::<Option<Categories>>()?;
+        let granted = object.get_str_array("granted")?.into_iter().collect();
         Some(Decision { granted })
     }
 }

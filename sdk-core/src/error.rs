@@ -1,5 +1,7 @@
 //! Errors of the core's API.
 
+use alloc::string::String;
+
 use crate::storage::StorageError;
 
 /// Why a call failed.
@@ -22,4 +24,63 @@ pub enum Error {
     /// The storage failed; the change stays staged and is retried at the next commit.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+impl Error {
+    /// The message, the same text as `Display` gives, written without
+    /// `core::fmt` (which the browser SDK's WASM leaves out).
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Error::MissingField(field) => {
+                out.push_str(field);
+                out.push_str(" is required and must not be empty");
+            }
+            Error::EventTooLarge { size, limit } => {
+                out.push_str("event is ");
+                out.push_str(itoa::Buffer::new().format(*size));
+                out.push_str(" bytes, over the limit of ");
+                out.push_str(itoa::Buffer::new().format(*limit));
+                out.push_str(" bytes");
+            }
+            Error::ShutDown => out.push_str("the client is shut down"),
+            Error::Storage(error) => {
+                out.push_str("storage: ");
+                out.push_str(error.message());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::JsonError;
+
+    #[test]
+    fn message_is_the_display_text() {
+        for error in [
+            Error::MissingField("eventName"),
+            Error::EventTooLarge {
+                size: 40_001,
+                limit: 32_768,
+            },
+            Error::ShutDown,
+            Error::Storage(StorageError::new("disk full")),
+            Error::Storage(StorageError::with_source(
+                "sqlite write",
+                std::io::Error::other("io"),
+            )),
+        ] {
+            assert_eq!(error.message(), error.to_string());
+        }
+        for error in [
+            JsonError::Invalid,
+            JsonError::LoneSurrogate,
+            JsonError::NotAnObject,
+        ] {
+            assert_eq!(error.as_str(), error.to_string());
+        }
+    }
 }

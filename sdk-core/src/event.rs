@@ -3,14 +3,18 @@
 //! An event is serialized once, when it is recorded, without `sentAt`; the
 //! batch builder splices `sentAt` in on every send attempt.
 
-use serde::Serialize;
+use alloc::string::String;
 
 use crate::config::Library;
 use crate::json::{Properties, push_string};
 
 /// The kind of call that produced an event (the wire `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "std",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum EventType {
     /// A named user action.
     Track,

@@ -1,5 +1,7 @@
 //! Who the events are about: a persisted anonymousId and, once known, a userId.
 
+use alloc::string::{String, ToString};
+
 use crate::ids::{to_text, uuid_v4};
 use crate::rng::Rng;
 

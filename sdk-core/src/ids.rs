@@ -1,5 +1,8 @@
 //! Identifiers the core mints: event ids (UUIDv7), anonymous and session ids.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use uuid::{Builder, Uuid};
 
 use crate::rng::Rng;

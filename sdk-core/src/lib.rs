@@ -32,6 +32,10 @@
 //! See `docs/sdk.md` for how a host drives the client.
 
 #![warn(missing_docs)]
+// `no_std` + `alloc` without the default `std` feature (the browser SDK's build).
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 mod batch;
 mod client;

@@ -1,6 +1,9 @@
 //! What the application records: one struct per call (track, identify, page,
 //! screen, group, alias), each with [`EventOptions`].
 
+use alloc::string::String;
+
+#[cfg(feature = "std")]
 use serde_json::Value;
 
 use crate::json::Properties;
@@ -52,6 +55,7 @@ impl Track {
     }
 
     /// Adds one property.
+    #[cfg(feature = "std")]
     pub fn property(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.properties.insert(key.into(), value.into());
         self

@@ -5,7 +5,9 @@
 //! commits the batch to its [`Storage`](crate::Storage) in one transaction.
 //! An event appended and removed before a commit never reaches storage.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use crate::storage::{Meta, QueuedEvent, WriteBatch};
 use crate::time::Timestamp;
@@ -43,8 +45,7 @@ pub(crate) struct Queue {
 impl Queue {
     /// The queue as loaded from storage.
     pub fn new(mut events: Vec<QueuedEvent>, bounds: Bounds) -> Self {
-        // Unstable is fine (seqs are unique) and shares no code with a stable sort.
-        events.sort_unstable_by_key(|e| e.seq);
+        sort_by_seq(&mut events);
         let next_seq = events.last().map_or(0, |e| e.seq + 1);
         let bytes = events.iter().map(|e| e.body.len()).sum();
         let entries = events
@@ -213,9 +214,9 @@ impl Queue {
     /// Takes the writes to commit; give them back with [`Queue::restore_staged`] if the commit fails.
     pub fn take_staged(&mut self) -> WriteBatch {
         WriteBatch {
-            append: std::mem::take(&mut self.staged_append),
-            remove: std::mem::take(&mut self.staged_remove),
-            meta: std::mem::take(&mut self.staged_meta),
+            append: core::mem::take(&mut self.staged_append),
+            remove: core::mem::take(&mut self.staged_remove),
+            meta: core::mem::take(&mut self.staged_meta),
         }
     }
 
@@ -227,9 +228,69 @@ impl Queue {
     }
 }
 
+/// Sorts loaded events by `seq` (unique): a heapsort, O(n log n) like
+/// `sort_unstable` at a fraction of its code (the pattern-defeating quicksort
+/// with its small-sort networks was ~2.5 KB of the browser SDK's WASM,
+/// BENCHMARKS.md "Browser SDK"). Stores hand the queue over in `seq` order
+/// anyway, so this runs once at start on sorted input.
+fn sort_by_seq(events: &mut [QueuedEvent]) {
+    fn sift_down(heap: &mut [QueuedEvent], mut node: usize) {
+        loop {
+            let mut child = 2 * node + 1;
+            let Some(left) = heap.get(child) else {
+                return;
+            };
+            if heap
+                .get(child + 1)
+                .is_some_and(|right| right.seq > left.seq)
+            {
+                child += 1;
+            }
+            match (heap.get(node), heap.get(child)) {
+                (Some(parent), Some(larger)) if parent.seq < larger.seq => {
+                    heap.swap(node, child);
+                    node = child;
+                }
+                _ => return,
+            }
+        }
+    }
+    for node in (0..events.len() / 2).rev() {
+        sift_down(events, node);
+    }
+    for end in (1..events.len()).rev() {
+        events.swap(0, end);
+        if let Some(heap) = events.get_mut(..end) {
+            sift_down(heap, 0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn heapsort_sorts_like_the_standard_sort(seqs in proptest::collection::vec(0u64..1_000, 0..200)) {
+            let mut events: Vec<QueuedEvent> = seqs
+                .iter()
+                .map(|&seq| QueuedEvent {
+                    seq,
+                    event_id: seq.to_string(),
+                    category: "a".into(),
+                    queued_at: Timestamp::from_millis(0),
+                    body: "{}".into(),
+                })
+                .collect();
+            sort_by_seq(&mut events);
+            let mut expected = seqs.clone();
+            expected.sort_unstable();
+            prop_assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), expected);
+        }
+    }
 
     fn queue(max_events: usize, max_bytes: usize) -> Queue {
         Queue::new(

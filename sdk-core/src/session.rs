@@ -1,6 +1,7 @@
 //! Sessions: a `sessionId` in every event's context, rotated after a period
 //! without events. The first event of a session carries `sessionStart: true`.
 
+use alloc::string::String;
 use core::time::Duration;
 
 use crate::ids::{to_text, uuid_v7};

@@ -4,6 +4,7 @@
 //! [`Timestamp`]: milliseconds since the Unix epoch, as the host's clock says.
 //! Tests drive the core with a fake clock by passing whatever they like.
 
+use alloc::string::String;
 use core::time::Duration;
 
 /// A point in time: milliseconds since the Unix epoch (UTC).
@@ -78,11 +79,19 @@ impl Timestamp {
     /// Written by hand so the core needs no date library (it was a visible
     /// share of the browser SDK's WASM); a test checks it against the `time` crate.
     pub fn from_http_date(text: &str) -> Option<Timestamp> {
-        let mut tokens: Vec<&str> = text.split([' ', ',']).filter(|t| !t.is_empty()).collect();
-        if tokens.first().is_some_and(|t| is_weekday(t)) {
-            tokens.remove(0);
+        // At most six tokens (a weekday and five); more is no date. An array,
+        // not a `Vec`: no collecting code in the WASM.
+        let mut slots = [""; 6];
+        let mut count = 0;
+        for token in text.split([' ', ',']).filter(|t| !t.is_empty()) {
+            *slots.get_mut(count)? = token;
+            count += 1;
         }
-        let (year, month, day, clock, zone) = match tokens.as_slice() {
+        let mut tokens = slots.get(..count)?;
+        if tokens.first().is_some_and(|t| is_weekday(t)) {
+            tokens = tokens.get(1..)?;
+        }
+        let (year, month, day, clock, zone) = match tokens {
             // RFC 850: 06-Nov-94 08:49:37 GMT
             [date, clock, zone] => {
                 let mut parts = date.split('-');
@@ -157,9 +166,10 @@ fn is_weekday(text: &str) -> bool {
         "saturday",
         "sunday",
     ];
-    let lower = text.to_ascii_lowercase();
-    DAYS.iter()
-        .any(|d| lower == *d || (lower.len() == 3 && d.starts_with(lower.as_str())))
+    DAYS.iter().any(|d| {
+        d.eq_ignore_ascii_case(text)
+            || (text.len() == 3 && d.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(text)))
+    })
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {

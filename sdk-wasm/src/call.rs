@@ -5,6 +5,8 @@
 //! leak in, and a circular object fails there, not here), and hands them over
 //! as JSON text in one boundary crossing.
 
+use alloc::string::String;
+
 use spoor_core::{
     Alias, EventOptions, Group, Identify, JsonError, Message, Page, Properties, Screen, Timestamp,
     Track,
@@ -56,6 +58,21 @@ pub enum CallError {
     /// An argument that must be a JSON object was something else.
     #[error("{0} must be an object")]
     NotAnObject(&'static str),
+}
+
+impl CallError {
+    /// The message, the same text as `Display` gives, without `core::fmt`
+    /// (which this crate's WASM leaves out).
+    pub fn message(&self) -> String {
+        let (what, rest) = match self {
+            CallError::Json { what, reason } => (what, [": ", reason.as_str()]),
+            CallError::NotAnObject(what) => (what, [" must be an object", ""]),
+        };
+        let mut out = String::from(*what);
+        out.push_str(rest[0]);
+        out.push_str(rest[1]);
+        out
+    }
 }
 
 /// Builds the message for a call: `name` is the event, page or screen name,
@@ -126,19 +143,35 @@ pub fn non_negative(json: &str) -> Option<u64> {
         Some(rest) => (true, rest),
         None => (false, json),
     };
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => {
-            let (mantissa, exponent) = unsigned.split_at_checked(at)?;
-            (mantissa, exponent.get(1..)?.parse::<i64>().ok()?)
+    // One pass over the mantissa (digits with at most one point): where it
+    // ends, its digits before the point, its digits from the first non-zero
+    // one on, and how many digits follow the point.
+    let (mut end, mut whole, mut significant, mut fraction) = (0, 0i64, 0i64, 0i64);
+    let mut point = false;
+    for b in unsigned.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                if significant > 0 || b != b'0' {
+                    significant += 1;
+                }
+                if point {
+                    fraction += 1;
+                } else {
+                    whole += 1;
+                }
+            }
+            b'.' if !point => point = true,
+            _ => break,
         }
-        None => (unsigned, 0),
+        end += 1;
+    }
+    let exponent = match unsigned.get(end..)? {
+        "" => 0,
+        rest => rest.strip_prefix(['e', 'E'])?.parse::<i64>().ok()?,
     };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = || whole.bytes().chain(fraction.bytes());
-    if !digits().all(|b| b.is_ascii_digit()) || whole.is_empty() {
+    if whole == 0 {
         return None;
     }
-    let significant = digits().skip_while(|b| *b == b'0').count();
     if significant == 0 {
         return Some(0);
     }
@@ -146,19 +179,25 @@ pub fn non_negative(json: &str) -> Option<u64> {
         return None;
     }
     // The number is 0.d1d2... x 10^magnitude.
-    let magnitude =
-        i64::try_from(significant).ok()? - i64::try_from(fraction.len()).ok()? + exponent;
+    let magnitude = significant
+        .saturating_sub(fraction)
+        .saturating_add(exponent);
     if magnitude > 309 {
         return None;
     }
-    let integer_digits = usize::try_from(magnitude.max(0)).ok()?;
-    let value = digits()
+    let mut left = magnitude.max(0);
+    let mut value = 0u64;
+    let digits = unsigned.bytes().take(end).filter(u8::is_ascii_digit);
+    for b in digits
         .skip_while(|b| *b == b'0')
-        .chain(std::iter::repeat(b'0'))
-        .take(integer_digits)
-        .fold(0u64, |value, b| {
-            value.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        });
+        .chain(core::iter::repeat(b'0'))
+    {
+        if left == 0 {
+            break;
+        }
+        value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+        left -= 1;
+    }
     Some(value)
 }
 
@@ -299,8 +338,30 @@ mod tests {
             ("12.5E+1", Some(125)),
             ("100", Some(100)),
             ("18446744073709551616", Some(u64::MAX)),
+            ("1e9223372036854775807", None),
+            ("0.000000001e9223372036854775807", None),
+            ("1e-9223372036854775808", Some(0)),
+            ("1e+", None),
+            ("1.5.5", None),
+            ("1e309", None),
+            ("1e308", Some(u64::MAX)),
+            ("\"5\"", None),
+            ("true", None),
         ] {
             assert_eq!(non_negative(json), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn message_is_the_display_text() {
+        for error in [
+            CallError::Json {
+                what: "properties",
+                reason: JsonError::LoneSurrogate,
+            },
+            CallError::NotAnObject("options.context"),
+        ] {
+            assert_eq!(error.message(), error.to_string());
         }
     }
 

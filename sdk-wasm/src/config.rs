@@ -2,6 +2,7 @@
 //! with camelCase keys and times in milliseconds. Missing keys keep the
 //! `spoor-core` defaults (DESIGN.md's client defaults).
 
+use alloc::string::{String, ToString};
 use core::time::Duration;
 
 use spoor_core::{Config, ConsentMode, JsonError, Library, Properties};
@@ -12,6 +13,16 @@ use crate::call::non_negative;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid config: {0}")]
 pub struct ConfigError(pub String);
+
+impl ConfigError {
+    /// The message, the same text as `Display` gives, without `core::fmt`
+    /// (which this crate's WASM leaves out).
+    pub fn message(&self) -> String {
+        let mut out = String::from("invalid config: ");
+        out.push_str(&self.0);
+        out
+    }
+}
 
 /// Reads a configuration such as
 /// `{"flushAt":20,"flushInterval":10000,"requireConsent":true,"context":{...}}`.
@@ -24,7 +35,7 @@ pub struct ConfigError(pub String);
 pub fn parse_config(json: &str) -> Result<Config, ConfigError> {
     let map = Properties::from_json(json).map_err(|e| match e {
         JsonError::NotAnObject => ConfigError("expected a JSON object".into()),
-        e => ConfigError(e.to_string()),
+        e => ConfigError(e.as_str().into()),
     })?;
     let mut config = Config::default();
     if let Some(library) = map.get_object("library") {
@@ -118,6 +129,16 @@ mod tests {
         assert_eq!(config.default_category, "product");
         assert_eq!(config.library.name, "spoor-browser");
         assert_eq!(config.context.get_str("locale").as_deref(), Some("en-GB"));
+    }
+
+    #[test]
+    fn message_is_the_display_text() {
+        let error = parse_config(r#"{"flushAt":-1}"#).unwrap_err();
+        assert_eq!(error.message(), error.to_string());
+        assert_eq!(
+            error.message(),
+            "invalid config: flushAt must be a non-negative number"
+        );
     }
 
     #[test]

@@ -21,6 +21,16 @@
 //!     Tracker::poll_timeout() ──► setTimeout
 //!     StoreSink (JS) ◄── every committed WriteBatch, mirrored to IndexedDB
 //! ```
+//!
+//! In the browser the crate is `no_std` (with `alloc`), and so is the
+//! `spoor-core` it builds: the standard library's panic handler formats every
+//! panic message, which kept `core::fmt` and the panic strings in the WASM.
+//! Here a panic traps (it cannot happen on valid input; a trap surfaces in JS
+//! as a `RuntimeError`, which the npm package catches and reports like any error).
+
+#![cfg_attr(target_family = "wasm", no_std)]
+
+extern crate alloc;
 
 mod call;
 mod config;
@@ -37,3 +47,12 @@ pub use tracker::Tracker;
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// What a panic does in the browser: trap, without formatting its message
+/// (`panic = "abort"` in `build.sh`'s profile; the std handler it replaces
+/// would have formatted the message, then aborted the same way).
+#[cfg(all(target_family = "wasm", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -8,6 +8,8 @@
 //! Transactions on the same object stores run in the order they were made,
 //! so the persisted queue follows the core's commits in order.
 
+use alloc::string::{String, ToString};
+
 use spoor_core::{QueuedEvent, Snapshot, Storage, StorageError, Timestamp, WriteBatch};
 use wasm_bindgen::prelude::*;
 
@@ -104,7 +106,10 @@ impl Loaded {
     pub fn meta(&mut self, key: String, value: String) {
         self.snapshot.meta.insert(key, value);
     }
+}
 
+/// Not exported to JavaScript (the npm package does not call them).
+impl Loaded {
     /// Number of events loaded.
     pub fn len(&self) -> usize {
         self.snapshot.events.len()

@@ -1,8 +1,11 @@
 //! The exported client: `spoor_core::Client` on the browser store, driven by
 //! the JavaScript host loop (see the crate docs).
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
 use spoor_core::{
-    BatchId, Client, ConsentState, FlushMark, SendOutcome, Timestamp, parse_retry_after,
+    BatchId, Client, ConsentState, FlushMark, Properties, SendOutcome, Timestamp, parse_retry_after,
 };
 use wasm_bindgen::prelude::*;
 
@@ -43,12 +46,12 @@ impl Tracker {
         now: f64,
         sink: StoreSink,
     ) -> Result<Tracker, String> {
-        let config = parse_config(config).map_err(|e| e.to_string())?;
+        let config = parse_config(config).map_err(|e| e.message())?;
         let seed: [u8; 32] = seed
             .try_into()
             .map_err(|_| "the seed must be 32 bytes".to_string())?;
         let client = Client::new(config, JsStore::new(loaded, sink), seed, at(now))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.message())?;
         Ok(Tracker {
             client,
             in_flight: None,
@@ -60,7 +63,9 @@ impl Tracker {
     /// Records a call (`kind`: 0 track, 1 identify, 2 page, 3 screen, 4 group,
     /// 5 alias). `name` is the event/page/screen name, userId or groupId;
     /// `previous_id` alias's previousId; `props` and `options` JSON text.
-    /// Returns the eventId, or an empty string when consent discarded it.
+    /// Returns nothing: the page's calls return before they are applied, so
+    /// the npm package has no use for the eventId (and a returned string
+    /// costs glue on both sides).
     pub fn record(
         &mut self,
         kind: u8,
@@ -69,7 +74,7 @@ impl Tracker {
         props: Option<String>,
         options: Option<String>,
         now: f64,
-    ) -> Result<String, String> {
+    ) -> Result<(), String> {
         let kind = CallKind::from_code(kind).ok_or_else(|| "unknown call kind".to_string())?;
         let message = build_message(
             kind,
@@ -78,12 +83,11 @@ impl Tracker {
             props.as_deref(),
             options.as_deref(),
         )
-        .map_err(|e| e.to_string())?;
-        let recorded = self
-            .client
+        .map_err(|e| e.message())?;
+        self.client
             .record(message, at(now))
-            .map_err(|e| e.to_string())?;
-        Ok(recorded.event_id().unwrap_or_default().to_string())
+            .map(drop)
+            .map_err(|e| e.message())
     }
 
     /// Sets (`value`: JSON text) or removes (`None`) one key of the context
@@ -95,7 +99,7 @@ impl Tracker {
             Some(json) => {
                 context.insert_json(key, &json).map_err(|e| {
                     let mut message = String::from("context value: ");
-                    message.push_str(&e.to_string());
+                    message.push_str(e.as_str());
                     message
                 })?;
             }
@@ -111,19 +115,26 @@ impl Tracker {
         self.client.reset(at(now));
     }
 
-    /// The user's decision: these categories are granted, all others denied
-    /// (queued events of revoked categories are purged at once).
+    /// The user's decision, as the JSON object `{"granted":[category, ...]}`:
+    /// these categories are granted, all others denied (queued events of
+    /// revoked categories are purged at once). JSON text rather than a
+    /// `string[]`, whose conversion went through the externref table and
+    /// cost glue on both sides.
     #[wasm_bindgen(js_name = setConsent)]
-    pub fn set_consent(&mut self, granted: Vec<String>, now: f64) -> Result<(), String> {
+    pub fn set_consent(&mut self, decision: &str, now: f64) -> Result<(), String> {
+        let granted = Properties::from_json(decision)
+            .ok()
+            .and_then(|decision| decision.get_str_array("granted"))
+            .ok_or_else(|| String::from("consent: expected {\"granted\":[strings]}"))?;
         self.client
             .set_consent(granted, at(now))
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.message())
     }
 
     /// Denies every category and purges the queue.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out(&mut self, now: f64) -> Result<(), String> {
-        self.client.opt_out(at(now)).map_err(|e| e.to_string())
+        self.client.opt_out(at(now)).map_err(|e| e.message())
     }
 
     /// Consent state of `category`: 0 pending, 1 granted, 2 denied.
@@ -163,7 +174,7 @@ impl Tracker {
         let transmit = self
             .client
             .poll_transmit(at(now))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.message())?;
         Ok(transmit.map(|t| {
             self.in_flight = Some(t.batch_id);
             t.body
@@ -201,7 +212,7 @@ impl Tracker {
 
     /// Writes staged changes to the store now.
     pub fn commit(&mut self) -> Result<(), String> {
-        self.client.commit().map_err(|e| e.to_string())
+        self.client.commit().map_err(|e| e.message())
     }
 
     /// Queue sizes and counters as a JSON object (camelCase).
@@ -245,15 +256,17 @@ impl Tracker {
     pub fn anonymous_id(&self) -> String {
         self.client.anonymous_id().to_string()
     }
+}
 
+/// Not exported to JavaScript: the npm package does not call these, and each
+/// export costs glue in `spoor.js` and a shim in the WASM.
+impl Tracker {
     /// The known user id, if identify or alias set one.
-    #[wasm_bindgen(js_name = userId)]
     pub fn user_id(&self) -> Option<String> {
         self.client.user_id().map(str::to_string)
     }
 
     /// The current session id, once a session started.
-    #[wasm_bindgen(js_name = sessionId)]
     pub fn session_id(&self) -> Option<String> {
         self.client.session_id().map(str::to_string)
     }

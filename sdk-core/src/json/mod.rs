@@ -35,5 +35,17 @@ pub enum JsonError {
     NotAnObject,
 }
 
+impl JsonError {
+    /// The message, the same text as `Display` gives, without `core::fmt`
+    /// (which the browser SDK's WASM leaves out).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonError::Invalid => "not valid JSON",
+            JsonError::LoneSurrogate => "a \\u escape is a lone UTF-16 surrogate",
+            JsonError::NotAnObject => "not a JSON object",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,10 @@
 //! [`Properties`]: a JSON object kept as its text.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use super::{Entries, JsonError, check, decode_string, push_string};
+use super::{Entries, Items, JsonError, check, decode_string, push_string};
 
 /// A JSON object (event properties, traits or context), kept as the text it
 /// came in: checked once, then spliced into events as it is. Hosts that hold
@@ -76,6 +78,21 @@ impl Properties {
             .map(decode_string)
     }
 
+    /// The value of `key` if it is an array of strings, unescaped (`None` if
+    /// it is anything else, or an item is not a string).
+    pub fn get_str_array(&self, key: &str) -> Option<Vec<String>> {
+        let array = self.get_json(key).filter(|value| value.starts_with('['))?;
+        // A loop, not a try-collect into `Option<Vec<_>>`: smaller in the WASM.
+        let mut strings = Vec::new();
+        for item in Items::new(array) {
+            if !item.starts_with('"') {
+                return None;
+            }
+            strings.push(decode_string(item).into_owned());
+        }
+        Some(strings)
+    }
+
     /// The value of `key` if it is an object.
     pub fn get_object(&self, key: &str) -> Option<Properties> {
         self.get_json(key)
@@ -103,6 +120,7 @@ impl Properties {
 
     /// Sets `key` to `value`, replacing any entry for `key` (as
     /// `serde_json::Map::insert` does).
+    #[cfg(feature = "std")]
     pub fn insert(&mut self, key: String, value: serde_json::Value) {
         let value = serde_json::to_string(&value).unwrap_or_default();
         // A serialized Value is valid JSON: this cannot fail.
@@ -133,11 +151,13 @@ impl Properties {
     }
 
     /// The object as a `serde_json` map (duplicate keys: the last wins).
+    #[cfg(feature = "std")]
     pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.json).unwrap_or_default()
     }
 }
 
+#[cfg(feature = "std")]
 impl From<serde_json::Map<String, serde_json::Value>> for Properties {
     fn from(map: serde_json::Map<String, serde_json::Value>) -> Self {
         Properties {

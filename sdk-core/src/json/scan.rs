@@ -3,7 +3,8 @@
 //! Every function here assumes valid JSON: on other input it returns
 //! something wrong but never panics or reads out of bounds.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
 
 /// The top-level entries of a checked JSON object: decoded key, raw value text.
 #[derive(Debug, Clone)]
@@ -182,7 +183,7 @@ pub(crate) fn decode_string(token: &str) -> Cow<'_, str> {
 }
 
 /// Reads four hex digits as a UTF-16 code unit.
-fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
+fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
     let mut unit = 0;
     for _ in 0..4 {
         unit = unit * 16 + chars.next()?.to_digit(16)?;

@@ -174,3 +174,23 @@ fn properties_keep_the_text_and_read_keys_decoded() {
     assert_eq!(p.insert_json("k", "[1,"), Err(JsonError::Invalid));
     assert_eq!(p.as_json(), "{\"k\":[1, 2]}", "unchanged after an error");
 }
+
+#[test]
+fn string_arrays_read_decoded_and_anything_else_is_none() {
+    let p = Properties::from_json(
+        r#"{"granted":["analytics", "q\"uote", "\u00e9"],"mixed":["a",1],"empty":[],"s":"x"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        p.get_str_array("granted"),
+        Some(vec![
+            "analytics".to_owned(),
+            "q\"uote".to_owned(),
+            "é".to_owned()
+        ])
+    );
+    assert_eq!(p.get_str_array("empty"), Some(vec![]));
+    assert_eq!(p.get_str_array("mixed"), None);
+    assert_eq!(p.get_str_array("s"), None);
+    assert_eq!(p.get_str_array("missing"), None);
+}

@@ -1,5 +1,7 @@
 //! Writing JSON string tokens, escaped exactly as `serde_json` escapes them.
 
+use alloc::string::String;
+
 /// Appends `text` to `out` as a JSON string token (quotes included).
 pub(crate) fn push_string(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -1,6 +1,7 @@
 //! A storage in memory: for tests, and hosts that accept losing the queue on exit.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
 
 use super::{QueuedEvent, Snapshot, Storage, StorageError, WriteBatch};
 

@@ -1,5 +1,8 @@
 //! [`Meta`]: the few small key-value pairs a storage keeps beside the queue.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// A small map from key to value, in insertion order: the anonymousId,
 /// userId, consent, session and drop count a storage keeps. A `Vec` rather
 /// than a `BTreeMap`, whose code for two value types was a tenth of the
@@ -26,7 +29,7 @@ impl<V> Meta<V> {
     /// Sets `key` to `value`; returns the value it replaced.
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            Some((_, slot)) => Some(core::mem::replace(slot, value)),
             None => {
                 self.entries.push((key, value));
                 None
@@ -81,7 +84,7 @@ impl<V> FromIterator<(String, V)> for Meta<V> {
 /// Iterator over a [`Meta`]'s pairs.
 #[derive(Debug, Clone)]
 pub struct MetaIter<'a, V> {
-    inner: std::slice::Iter<'a, (String, V)>,
+    inner: core::slice::Iter<'a, (String, V)>,
 }
 
 impl<'a, V> Iterator for MetaIter<'a, V> {

@@ -9,6 +9,10 @@
 //!
 //! Events of a category without consent never reach a `Storage`.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 mod memory;
 mod meta;
 #[cfg(feature = "sqlite")]
@@ -70,7 +74,7 @@ impl WriteBatch {
 pub struct StorageError {
     message: String,
     #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    source: Option<Box<dyn core::error::Error + Send + Sync + 'static>>,
 }
 
 impl StorageError {
@@ -82,10 +86,15 @@ impl StorageError {
         }
     }
 
+    /// The message, without the cause.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// An error with a message and the underlying cause.
     pub fn with_source(
         message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
+        source: impl core::error::Error + Send + Sync + 'static,
     ) -> Self {
         StorageError {
             message: message.into(),

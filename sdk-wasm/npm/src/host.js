@@ -96,7 +96,7 @@ export class Host {
     } else if (kind === RESET) {
       this.t.reset(now);
     } else if (kind === CONSENT) {
-      this.t.setConsent(call[1].filter((c) => !this.s.gpcDenied.has(c)), now);
+      this.t.setConsent(JSON.stringify({ granted: call[1].filter((c) => !this.s.gpcDenied.has(c)) }), now);
       this.syncConsent();
     } else if (kind === OPT_OUT) {
       this.t.optOut(now);
