@@ -338,21 +338,15 @@ impl Runner {
             first,
             last,
             records,
-            parsed,
+            events,
+            unreadable,
         } = range;
         let started = Instant::now();
         let mut batch = Batch {
             first,
             last,
-            events: Vec::with_capacity(parsed.len()),
+            events,
         };
-        let mut unreadable = 0;
-        for p in parsed {
-            match p {
-                Ok(e) => batch.events.push(e),
-                Err(_) => unreadable += 1,
-            }
-        }
         let linked_before = self.identity.len();
         self.dedupe.process(&mut batch);
         self.identity.process(&mut batch);
@@ -732,7 +726,10 @@ struct Range<'a> {
     last: u64,
     /// Records read (parsed or not).
     records: usize,
-    parsed: Vec<Result<Event<'a>, crate::event::Unreadable>>,
+    /// The events of the records that are events.
+    events: Vec<Event<'a>>,
+    /// Records that are not events (counted, left out).
+    unreadable: u64,
 }
 
 impl<'a> Range<'a> {
@@ -743,52 +740,62 @@ impl<'a> Range<'a> {
         threads: usize,
     ) -> Option<Range<'a>> {
         let (first, last) = (records.first()?.0, records.last()?.0);
+        let (events, unreadable) = parse_all(records, columns, threads);
         Some(Range {
             first,
             last,
             records: records.len(),
-            parsed: parse_all(records, columns, threads),
+            events,
+            unreadable,
         })
     }
 }
 
-/// Parses records on `threads` threads, keeping log order.
+/// Parses records on `threads` threads, keeping log order: the events, and how many records
+/// are not events. Records erased at a user's request are holes in the log, neither.
 fn parse_all<'a>(
     records: &'a [(u64, Vec<u8>)],
     columns: &TypedColumns,
     threads: usize,
-) -> Vec<Result<Event<'a>, crate::event::Unreadable>> {
+) -> (Vec<Event<'a>>, u64) {
+    // Into a vector sized for the whole part: events are large, and growing it moves them.
+    let parse_part = |part: &'a [(u64, Vec<u8>)]| {
+        let mut events = Vec::with_capacity(part.len());
+        let mut unreadable = 0;
+        for (offset, record) in part {
+            if spoor_log::erase::is_erased(record) {
+                continue;
+            }
+            match parse(*offset, record, columns) {
+                Ok(e) => events.push(e),
+                Err(_) => unreadable += 1,
+            }
+        }
+        (events, unreadable)
+    };
     let threads = threads.clamp(1, 16);
-    // Records erased at a user's request are holes in the log, not unreadable events.
-    let kept = |(_, r): &&(u64, Vec<u8>)| !spoor_log::erase::is_erased(r);
     if threads == 1 || records.len() < 4096 {
-        return records
-            .iter()
-            .filter(kept)
-            .map(|(o, r)| parse(*o, r, columns))
-            .collect();
+        return parse_part(records);
     }
     let chunk = records.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = records
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .filter(kept)
-                        .map(|(o, r)| parse(*o, r, columns))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| (part.len(), scope.spawn(move || parse_part(part))))
             .collect();
         let mut out = Vec::with_capacity(records.len());
-        for h in handles {
+        let mut unreadable = 0;
+        for (len, h) in handles {
             match h.join() {
-                Ok(v) => out.extend(v),
-                Err(_) => out.push(Err(crate::event::Unreadable("parser panicked".into()))),
+                Ok((events, u)) => {
+                    out.extend(events);
+                    unreadable += u;
+                }
+                // A parser that panicked read none of its part.
+                Err(_) => unreadable += len as u64,
             }
         }
-        out
+        (out, unreadable)
     })
 }
 

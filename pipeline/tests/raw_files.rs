@@ -62,3 +62,28 @@ fn each_commit_writes_the_rows_held_so_far() {
     assert_eq!(files.last(), Some(&(100, 139, 40)));
     assert_eq!(files.iter().map(|f| f.2).sum::<usize>(), 140);
 }
+
+#[test]
+fn an_hour_s_rows_from_several_ranges_make_one_file_once_the_hour_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let hour_start = t0() - t0().rem_euclid(3_600_000);
+    // 1,200 page views in one hour, then 10 in the next; ranges of 600 records.
+    let events: Vec<_> = (0..1210)
+        .map(|i| {
+            let t = if i < 1200 {
+                hour_start + i
+            } else {
+                hour_start + 3_600_000 + i
+            };
+            track(&format!("e{i}"), "page_viewed", "a1", t, 50)
+        })
+        .collect();
+    append(dir.path(), &events);
+    run_with(dir.path(), uncompacted(600, 60_000));
+    // Not a file per range: the hour's rows waited for it to pass (its file covers the
+    // range that passed it), the next hour's few rows for the commit.
+    assert_eq!(
+        raw_files(dir.path()),
+        vec![(0, 1209, 1200), (1200, 1209, 10)]
+    );
+}

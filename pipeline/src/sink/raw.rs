@@ -26,13 +26,18 @@ use crate::stage::{Batch, CommitContext, Stage};
 use crate::timefmt::date_hour_partition;
 use crate::writer::Output;
 
-/// A partition's rows are written once it has this many since its last file (or at the next
-/// commit): a range's late events touch many old partitions with a row or two each, and a file
-/// per range for those would cost a file's fixed work (create, 44 column chunks) per row.
+/// A partition's rows are written once it has this many since its last file and its hour has
+/// passed (or at the next commit): a range's late events touch many old partitions with a row
+/// or two each, and a file per range for those would cost a file's fixed work (create, 44
+/// column chunks) per row.
 const FILE_MIN_ROWS: usize = 512;
 
+const HOUR_MS: i64 = 3_600_000;
+
 /// Held rows, over all partitions, beyond which a range writes the biggest partitions' rows.
-const MAX_HELD_ROWS: usize = 25_000;
+/// Holding an hour's rows until the hour has passed makes one file of them where a file per
+/// range would have to be merged again by compaction.
+const MAX_HELD_ROWS: usize = 100_000;
 
 /// The raw Parquet sink.
 pub struct RawSink {
@@ -42,11 +47,15 @@ pub struct RawSink {
     held: BTreeMap<String, Held>,
     /// Partition folders written since the last compaction.
     pub touched: BTreeSet<PathBuf>,
+    /// The newest event time seen (epoch ms): the hours before it have passed.
+    newest: i64,
 }
 
 /// Rows of one partition waiting for a file: built batches, from the range starting at `first` on.
 struct Held {
     first: u64,
+    /// End of the partition's hour (epoch ms).
+    hour_end: i64,
     batches: Vec<RecordBatch>,
     rows: usize,
 }
@@ -60,6 +69,7 @@ impl RawSink {
             schema,
             held: BTreeMap::new(),
             touched: BTreeSet::new(),
+            newest: i64::MIN,
         }
     }
 
@@ -406,42 +416,51 @@ impl Stage for RawSink {
         // once per partition (two keys that encode to the same path share it, in log order).
         let mut groups: FxHashMap<(i64, &str, &str), Vec<&Event<'_>>> = FxHashMap::default();
         for e in batch.events.iter().filter(|e| !e.duplicate) {
-            let hour = e.event_time.div_euclid(3_600_000);
+            let hour = e.event_time.div_euclid(HOUR_MS);
+            self.newest = self.newest.max(e.event_time);
             groups
                 .entry((hour, e.partition_name(), e.source.as_ref()))
                 .or_default()
                 .push(e);
         }
-        let mut parts: BTreeMap<String, Vec<&Event<'_>>> = BTreeMap::new();
+        let mut parts: BTreeMap<String, (i64, Vec<&Event<'_>>)> = BTreeMap::new();
         for ((hour, name, source), rows) in groups {
-            let path = partition_path(hour * 3_600_000, name, source);
+            let path = partition_path(hour * HOUR_MS, name, source);
             match parts.entry(path) {
                 std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(rows);
+                    v.insert(((hour + 1) * HOUR_MS, rows));
                 }
                 std::collections::btree_map::Entry::Occupied(mut o) => {
-                    o.get_mut().extend(rows);
-                    o.get_mut().sort_by_key(|e| e.offset);
+                    o.get_mut().1.extend(rows);
+                    o.get_mut().1.sort_by_key(|e| e.offset);
                 }
             }
         }
-        // Every partition's rows join its held ones; a partition with enough gets its file,
-        // named as covering the ranges its rows came from (no other file of the folder lies
-        // inside that span: every row of it since `first` is in this file).
+        // Every partition's rows join its held ones; a partition with enough whose hour has
+        // passed gets its file, named as covering the ranges its rows came from (no other file
+        // of the folder lies inside that span: every row of it since `first` is in this file).
         let mut outputs = Vec::new();
-        for (part, rows) in parts {
+        for (part, (hour_end, rows)) in parts {
             let batch = self.build(&rows)?;
             let mut held = self.held.remove(&part).unwrap_or(Held {
                 first: ctx.first,
+                hour_end,
                 batches: Vec::new(),
                 rows: 0,
             });
             held.rows += batch.num_rows();
             held.batches.push(batch);
-            if held.rows >= FILE_MIN_ROWS {
+            self.held.insert(part, held);
+        }
+        let passed: Vec<String> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.rows >= FILE_MIN_ROWS && h.hour_end <= self.newest)
+            .map(|(part, _)| part.clone())
+            .collect();
+        for part in passed {
+            if let Some(held) = self.held.remove(&part) {
                 outputs.push(self.file(ctx.layout, &part, held, ctx.last, ctx.zstd_level)?);
-            } else {
-                self.held.insert(part, held);
             }
         }
         let mut held_rows: usize = self.held.values().map(|h| h.rows).sum();
