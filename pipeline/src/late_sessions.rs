@@ -586,7 +586,7 @@ fn rewrite_raw(
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns[index] = Arc::new(b.finish());
     let batch = RecordBatch::try_new(schema, columns)?;
-    let props = file_properties(&batch, zstd_level);
+    let props = file_properties(std::slice::from_ref(&batch), zstd_level);
     parquet_file::write_durable(path, batch, props)
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::PipelineError;
@@ -21,12 +22,14 @@ use crate::sink::parquet_file;
 /// One file of a range's outputs, written through a temp file and a rename (not synced: the
 /// commit does that).
 pub enum Output {
-    /// A Parquet file of one batch.
+    /// A Parquet file of one or more batches.
     Parquet {
         /// Where it goes (its folder is created).
         path: PathBuf,
-        /// The rows.
-        batch: RecordBatch,
+        /// The rows' schema.
+        schema: Arc<Schema>,
+        /// The rows, in order.
+        batches: Vec<RecordBatch>,
         /// Writer settings (boxed: they are large).
         props: Box<WriterProperties>,
     },
@@ -54,7 +57,8 @@ impl Output {
     pub fn parquet(path: PathBuf, batch: RecordBatch, level: i32) -> Output {
         Output::Parquet {
             path,
-            batch,
+            schema: batch.schema(),
+            batches: vec![batch],
             props: Box::new(parquet_file::properties(level)),
         }
     }
@@ -73,7 +77,12 @@ impl Output {
             std::fs::create_dir_all(dir).map_err(|e| PipelineError::io("create dir", dir, e))?;
         }
         match self {
-            Output::Parquet { path, batch, props } => parquet_file::write(&path, batch, *props),
+            Output::Parquet {
+                path,
+                schema,
+                batches,
+                props,
+            } => parquet_file::write_batches(&path, schema, batches, *props),
             Output::Built {
                 path,
                 build,

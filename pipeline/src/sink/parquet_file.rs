@@ -65,8 +65,19 @@ pub fn write(
     batch: RecordBatch,
     props: WriterProperties,
 ) -> Result<(), PipelineError> {
+    write_batches(path, batch.schema(), vec![batch], props)
+}
+
+/// Like [`write`], with the rows of `batches` (all of `schema`) in order: batches built at
+/// different times go into one file without being copied into one batch first.
+pub fn write_batches(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: Vec<RecordBatch>,
+    props: WriterProperties,
+) -> Result<(), PipelineError> {
     let tmp = temp_path(path);
-    write_file(&tmp, path, batch.schema(), [Ok(batch)], props)?;
+    write_file(&tmp, path, schema, batches.into_iter().map(Ok), props)?;
     fs::rename(&tmp, path).map_err(|e| PipelineError::io("rename", path, e))
 }
 

@@ -98,14 +98,11 @@ impl RawSink {
         zstd_level: i32,
     ) -> Result<Output, PipelineError> {
         let dir = layout.raw().join(part);
-        let batch = match <[RecordBatch; 1]>::try_from(held.batches) {
-            Ok([batch]) => batch,
-            Err(batches) => arrow::compute::concat_batches(&self.schema, &batches)?,
-        };
         let output = Output::Parquet {
             path: dir.join(range_file::file_name(held.first, last, "parquet")),
-            props: Box::new(file_properties(&batch, zstd_level)),
-            batch,
+            props: Box::new(file_properties(&held.batches, zstd_level)),
+            schema: self.schema.clone(),
+            batches: held.batches,
         };
         self.touched.insert(dir);
         Ok(output)
@@ -312,19 +309,25 @@ pub fn raw_schema(columns: &TypedColumns) -> Arc<Schema> {
 /// JSON text columns: min/max statistics of them help no reader.
 const NO_STATISTICS_COLUMNS: &[&str] = &["properties", "context", "traits"];
 
-/// Writer settings for one raw file: zstd, except for columns that are null in every row (their
+/// Writer settings for one raw file of `batches`: zstd, except for columns that are null in every row (their
 /// pages hold only definition levels, so a compressor would cost a context for nothing); no
 /// dictionary for per-row-unique columns ([`parquet_file::properties_builder`]); no statistics on
 /// JSON text.
-pub fn file_properties(batch: &RecordBatch, level: i32) -> WriterProperties {
+pub fn file_properties(batches: &[RecordBatch], level: i32) -> WriterProperties {
     let mut b = raw_properties(level);
-    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        if column.null_count() == column.len() {
+    let Some(first) = batches.first() else {
+        return b.build();
+    };
+    for (i, field) in first.schema().fields().iter().enumerate() {
+        let columns = || batches.iter().filter_map(|batch| batch.columns().get(i));
+        let nulls: usize = columns().map(|c| c.null_count()).sum();
+        let rows: usize = columns().map(|c| c.len()).sum();
+        if nulls == rows {
             let path = ColumnPath::from(field.name().as_str());
             b = b
                 .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
                 .set_column_dictionary_enabled(path, false);
-        } else if payload_bytes(column) < SMALL_CHUNK_BYTES {
+        } else if columns().map(payload_bytes).sum::<usize>() < SMALL_CHUNK_BYTES {
             b = b.set_column_compression(
                 ColumnPath::from(field.name().as_str()),
                 Compression::UNCOMPRESSED,
@@ -499,11 +502,17 @@ mod tests {
         let nulls: ArrayRef = Arc::new(StringArray::from_iter((0..100).map(|_| None::<&str>)));
         let batch = RecordBatch::try_from_iter([("big", big), ("small", small), ("nulls", nulls)])
             .expect("batch");
-        let props = file_properties(&batch, 1);
-        let codec = |name: &str| props.compression(&ColumnPath::from(name));
-        assert!(matches!(codec("big"), Compression::ZSTD(_)));
-        assert_eq!(codec("small"), Compression::UNCOMPRESSED);
-        assert_eq!(codec("nulls"), Compression::UNCOMPRESSED);
+        // One batch, or the same rows in two (a partition's rows held across ranges).
+        for batches in [
+            vec![batch.clone()],
+            vec![batch.slice(0, 50), batch.slice(50, 50)],
+        ] {
+            let props = file_properties(&batches, 1);
+            let codec = |name: &str| props.compression(&ColumnPath::from(name));
+            assert!(matches!(codec("big"), Compression::ZSTD(_)));
+            assert_eq!(codec("small"), Compression::UNCOMPRESSED);
+            assert_eq!(codec("nulls"), Compression::UNCOMPRESSED);
+        }
     }
 
     #[test]
