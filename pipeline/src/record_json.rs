@@ -235,12 +235,35 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Any value's text, `None` for `null`.
-    fn nullable_value(&mut self, depth: usize) -> Result<Option<&'a str>, LexError> {
+    /// Any value's text.
+    fn value(&mut self, depth: usize) -> Result<&'a str, LexError> {
         let start = self.lex.at;
         self.skip(depth)?;
-        let text = self.since(start);
+        Ok(self.since(start))
+    }
+
+    /// Any value's text, `None` for `null`.
+    fn nullable_value(&mut self, depth: usize) -> Result<Option<&'a str>, LexError> {
+        let text = self.value(depth)?;
         Ok((text != "null").then_some(text))
+    }
+
+    /// An object read member by member with `member` (see [`Reader::members`]), and its
+    /// text; of any other value only its text (`None` for `null`).
+    fn object_or_value(
+        &mut self,
+        depth: usize,
+        member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), LexError>,
+    ) -> Result<Option<&'a str>, LexError> {
+        self.lex.space();
+        if self.lex.peek() != Some(b'{') {
+            return self.nullable_value(depth);
+        }
+        let start = self.lex.at;
+        self.deeper(depth)?;
+        self.lex.at += 1;
+        self.members(member)?;
+        Ok(Some(self.since(start)))
     }
 
     /// An object's entries and text, or (no entries) any other value's text; `None` for `null`.
@@ -248,42 +271,24 @@ impl<'a> Reader<'a> {
         &mut self,
         depth: usize,
     ) -> Result<(Entries<'a>, Option<&'a str>), LexError> {
-        self.lex.space();
-        if self.lex.peek() != Some(b'{') {
-            return Ok((Vec::new(), self.nullable_value(depth)?));
-        }
-        let start = self.lex.at;
-        self.deeper(depth)?;
-        self.lex.at += 1;
         let mut out = Vec::new();
-        self.members(|r, key| {
-            let start = r.lex.at;
-            r.skip(depth + 1)?;
-            out.push((key, r.since(start)));
+        let text = self.object_or_value(depth, |r, key| {
+            out.push((key, r.value(depth + 1)?));
             Ok(())
         })?;
-        Ok((out, Some(self.since(start))))
+        Ok((out, text))
     }
 
     /// What the pipeline reads of a context, and its text (`None` for `null`).
     fn context(&mut self, depth: usize) -> Result<(Context<'a>, Option<&'a str>), LexError> {
-        self.lex.space();
-        if self.lex.peek() != Some(b'{') {
-            return Ok((Context::default(), self.nullable_value(depth)?));
-        }
-        let start = self.lex.at;
-        self.deeper(depth)?;
-        self.lex.at += 1;
         let mut view = Context::default();
         let (mut campaign, mut page) = (false, false);
-        self.members(|r, key| {
+        let text = self.object_or_value(depth, |r, key| {
             let (seen, entries) = match key.as_ref() {
                 "campaign" => (&mut campaign, &mut view.campaign),
                 "page" => (&mut page, &mut view.page),
                 "referrer" if view.referrer.is_none() => {
-                    let start = r.lex.at;
-                    r.skip(depth + 1)?;
-                    view.referrer = Some(r.since(start));
+                    view.referrer = Some(r.value(depth + 1)?);
                     return Ok(());
                 }
                 _ => return r.skip(depth + 1),
@@ -295,7 +300,7 @@ impl<'a> Reader<'a> {
             *entries = r.entries_or_value(depth + 1)?.0;
             Ok(())
         })?;
-        Ok((view, Some(self.since(start))))
+        Ok((view, text))
     }
 
     fn deeper(&self, depth: usize) -> Result<(), LexError> {
