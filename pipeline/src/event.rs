@@ -284,6 +284,26 @@ pub fn parse<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A record of any bytes (a log written by something else, a bit flipped on disk past
+        /// the checksum) is an event or unreadable, never a panic; so is a real record with
+        /// any byte changed.
+        #[test]
+        fn any_bytes_are_an_event_or_unreadable(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            at in any::<usize>(),
+            byte in any::<u8>(),
+        ) {
+            let cols = TypedColumns::embedded().unwrap();
+            let _ = parse(0, &bytes, &cols);
+            let mut record = br#"{"eventId":"e1","type":"page","anonymousId":"a\u00e91","receivedAt":"2026-05-03T10:00:00.000Z","eventTime":"2026-05-03T10:00:00.000Z","source":"web","properties":{"path":"/p","revenue":1.5e2,"orderId":"o\"1"},"context":{"campaign":{"name":"x"},"page":{"url":"u"},"referrer":"r"}}"#.to_vec();
+            let at = at % record.len();
+            record[at] = byte;
+            let _ = parse(0, &record, &cols);
+        }
+    }
 
     #[test]
     fn parses_a_stored_event() {
