@@ -326,19 +326,30 @@ impl Sessionizer {
         let gap = self.timeout_ms;
         let keep = gap.saturating_add(self.recent_ms);
         let person = event.person_id.as_ref();
+        // An anonymous id linked to its person since: the sessions it had before the link (a
+        // visitor's session that closed before they signed in) are the person's too, as the
+        // batch path, which resolves identities as they are then, counts them.
+        let before_link = event
+            .anonymous_id
+            .as_deref()
+            .filter(|anonymous| event.user_id.is_none() && *anonymous != person);
+        let owners = std::iter::once((key, person))
+            .chain(before_link.map(|anonymous| (person_key(anonymous), anonymous)));
         // The earliest kept session of the person the event falls into.
         let mut best: Option<(i64, u64, usize, usize)> = None;
-        for (b, batch) in self.recent.iter().enumerate() {
-            for i in batch.of(key) {
-                let Some(s) = batch.sessions.get(i).filter(|_| !batch.taken[i]) else {
-                    continue;
-                };
-                if s.person_id == person
-                    && still_kept(s.end_time, keep, self.closed_at)
-                    && s.covers(t, gap)
-                    && best.is_none_or(|x| (s.start_time, s.session_id) < (x.0, x.1))
-                {
-                    best = Some((s.start_time, s.session_id, b, i));
+        for (owner_key, owner) in owners {
+            for (b, batch) in self.recent.iter().enumerate() {
+                for i in batch.of(owner_key) {
+                    let Some(s) = batch.sessions.get(i).filter(|_| !batch.taken[i]) else {
+                        continue;
+                    };
+                    if s.person_id == owner
+                        && still_kept(s.end_time, keep, self.closed_at)
+                        && s.covers(t, gap)
+                        && best.is_none_or(|x| (s.start_time, s.session_id) < (x.0, x.1))
+                    {
+                        best = Some((s.start_time, s.session_id, b, i));
+                    }
                 }
             }
         }
@@ -346,6 +357,7 @@ impl Sessionizer {
         let batch = self.recent.get_mut(b)?;
         *batch.taken.get_mut(i)? = true;
         let mut session = batch.sessions.get(i)?.clone();
+        session.person_id = person.to_string();
         session.add(event);
         let id = session.session_id;
         self.reopened.insert((batch.range_first, id));

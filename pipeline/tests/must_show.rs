@@ -407,6 +407,45 @@ fn a_late_event_reopens_its_closed_session_as_it_streams_by() {
 }
 
 #[test]
+fn a_late_event_of_a_visitor_who_signed_in_since_reopens_their_anonymous_session() {
+    let t = t0();
+    let before = [
+        track("v-1", "page_viewed", "v-anon", t, 0),
+        track("v-2", "page_viewed", "v-anon", t + 5 * MIN, 0),
+        // The watermark goes to t + 40.5m: v-anon's session (ends t + 5m) closes.
+        track("busy", "page_viewed", "busy", t + 100 * MIN + MIN / 2, 0),
+        // The visitor signs in: v-anon is linked to v-user.
+        identify("v-id", "v-anon", "v-user", t + 101 * MIN),
+    ];
+    // An event of the visitor's anonymous visit, later than the allowed lateness.
+    let mut late = track("v-late", "product_clicked", "v-anon", t + 7 * MIN, 0);
+    late.received_at = spoor_pipeline::timefmt::format_ms(t + 102 * MIN);
+    // In one run, and in two (the closed session known again from its file after a restart).
+    let one = tempfile::tempdir().unwrap();
+    append(one.path(), &before);
+    append(one.path(), std::slice::from_ref(&late));
+    run(one.path(), 1);
+    let two = tempfile::tempdir().unwrap();
+    append(two.path(), &before);
+    run(two.path(), 1);
+    append(two.path(), &[late]);
+    run(two.path(), 1);
+    for dir in [one.path(), two.path()] {
+        let rows = raw_rows(dir);
+        let id = session_of(&rows, "v-1").unwrap();
+        assert_eq!(session_of(&rows, "v-late").as_ref(), Some(&id), "{rows:?}");
+        let sessions = spoor_pipeline::sessionize::read(dir).unwrap();
+        let visit: Vec<_> = sessions.iter().filter(|s| s.id_text() == id).collect();
+        assert_eq!(visit.len(), 1, "{visit:?}");
+        assert_eq!(
+            (visit[0].event_count, visit[0].person_id.as_str()),
+            (3, "v-user")
+        );
+        assert_eq!(session_rows_with_id(dir, &id), 1);
+    }
+}
+
+#[test]
 fn a_reopened_session_still_live_is_in_the_open_file_only() {
     let dir = tempfile::tempdir().unwrap();
     let t = t0();
