@@ -76,7 +76,7 @@ impl PipelineConfig {
 
     /// How long closed sessions stay re-openable, in milliseconds.
     pub fn recent_session_ms(&self) -> i64 {
-        i64::from(self.recent_session_hours).saturating_mul(3_600_000)
+        i64::from(self.recent_session_hours).saturating_mul(crate::timefmt::HOUR_MS)
     }
 
     /// The poll interval.

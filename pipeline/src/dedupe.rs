@@ -25,6 +25,7 @@ use crate::error::PipelineError;
 use crate::fingerprint::{FingerprintBuild, fingerprint};
 use crate::range_file::{self, RangeFile};
 use crate::stage::{Batch, CommitContext, Stage};
+use crate::timefmt::HOUR_MS;
 use crate::writer::Output;
 
 /// Bytes of one fingerprint and its hour, in memory and on disk.
@@ -243,7 +244,7 @@ impl Stage for Dedupe {
         self.batch_duplicates = 0;
         for event in &mut batch.events {
             let hour =
-                u32::try_from(event.received_at.div_euclid(3_600_000).max(0)).unwrap_or(u32::MAX);
+                u32::try_from(event.received_at.div_euclid(HOUR_MS).max(0)).unwrap_or(u32::MAX);
             event.duplicate = self.check(&event.source, &event.event_id, hour);
             if event.duplicate {
                 self.batch_duplicates += 1;

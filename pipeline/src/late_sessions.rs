@@ -33,7 +33,7 @@ use crate::range_file;
 use crate::sessionize::{self, LATE_PREFIX, OPEN_FILE, Session, session_id_text};
 use crate::sink::parquet_file;
 use crate::sink::raw::file_properties;
-use crate::timefmt::date_hour_partition;
+use crate::timefmt::{HOUR_MS, date_hour_partition};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -431,22 +431,21 @@ fn session_rows(
     touched: &[Candidate],
     placed: &BTreeMap<u64, u64>,
 ) -> Result<HashMap<u64, Vec<Row>>, PipelineError> {
-    const HOUR: i64 = 3_600_000;
     let ids: HashMap<String, u64> = touched
         .iter()
         .map(|c| (session_id_text(c.session_id), c.session_id))
         .collect();
     let mut hours = BTreeSet::new();
     for c in touched {
-        let mut h = c.start.div_euclid(HOUR);
-        while h <= c.end.div_euclid(HOUR) {
+        let mut h = c.start.div_euclid(HOUR_MS);
+        while h <= c.end.div_euclid(HOUR_MS) {
             hours.insert(h);
             h += 1;
         }
     }
     let mut out: HashMap<u64, Vec<Row>> = HashMap::new();
     for hour in hours {
-        for file in raw_files(config, &date_hour_partition(hour * HOUR))? {
+        for file in raw_files(config, &date_hour_partition(hour * HOUR_MS))? {
             let session_of = |session: &StringArray, offset: &UInt64Array, i: usize| {
                 placed.get(&offset.value(i)).copied().or_else(|| {
                     (!session.is_null(i))

@@ -35,7 +35,7 @@ use crate::layout::Layout;
 use crate::range_file;
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
-use crate::timefmt::date_hour_partition;
+use crate::timefmt::{HOUR_MS, date_hour_partition};
 use crate::writer::Output;
 
 /// File name of the open minutes in `tables/realtime`.
@@ -43,8 +43,6 @@ pub const OPEN_FILE: &str = "open.parquet";
 
 /// Name prefix of an hour counted again by the batch path: `late-hour-H.parquet`.
 const LATE_HOUR_PREFIX: &str = "late-hour-";
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// The raw columns the batch path counts from, with the revenue from the typed `revenue`
 /// column (a registry property: the same number the streaming path reads from the

@@ -71,9 +71,12 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Milliseconds in an hour.
+pub const HOUR_MS: i64 = 3_600_000;
+
 /// `date=YYYY-MM-DD/hour=HH` of an epoch-millisecond time.
 pub fn date_hour_partition(ms: i64) -> String {
-    let hours = ms.div_euclid(3_600_000);
+    let hours = ms.div_euclid(HOUR_MS);
     let (y, m, d) = civil_from_days(hours.div_euclid(24));
     format!("date={y:04}-{m:02}-{d:02}/hour={:02}", hours.rem_euclid(24))
 }
@@ -83,7 +86,7 @@ pub fn format_ms(ms: i64) -> String {
     let (y, mo, d) = civil_from_days(ms.div_euclid(86_400_000));
     let rem = ms.rem_euclid(86_400_000);
     let (h, mi, s, milli) = (
-        rem / 3_600_000,
+        rem / HOUR_MS,
         rem / 60_000 % 60,
         rem / 1000 % 60,
         rem % 1000,

@@ -23,7 +23,7 @@ use crate::range_file;
 use crate::registry::{ColumnType, TypedColumns};
 use crate::sink::parquet_file::{self, timestamp_type};
 use crate::stage::{Batch, CommitContext, Stage};
-use crate::timefmt::date_hour_partition;
+use crate::timefmt::{HOUR_MS, date_hour_partition};
 use crate::writer::Output;
 
 /// A partition's rows are written once it has this many since its last file and its hour has
@@ -31,8 +31,6 @@ use crate::writer::Output;
 /// or two each, and a file per range for those would cost a file's fixed work (create, 44
 /// column chunks) per row.
 const FILE_MIN_ROWS: usize = 512;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// Held rows, over all partitions, beyond which a range writes the biggest partitions' rows.
 /// Holding an hour's rows until the hour has passed makes one file of them where a file per
