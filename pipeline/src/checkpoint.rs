@@ -91,22 +91,9 @@ impl Checkpoint {
     }
 }
 
-#[derive(Deserialize)]
-struct OffsetOnly {
-    #[serde(default)]
-    offset: u64,
-}
-
 /// The committed offset of `data_dir` (0 before the first commit).
 pub fn committed_offset(data_dir: &Path) -> Result<u64, PipelineError> {
-    let path = Layout::new(data_dir).checkpoint();
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice::<OffsetOnly>(&bytes)
-            .map(|o| o.offset)
-            .map_err(|e| PipelineError::state(&path, e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(PipelineError::io("read", &path, e)),
-    }
+    Ok(crate::metrics::read_committed(data_dir)?.map_or(0, |c| c.offset))
 }
 
 /// How far the pipeline's outputs reach into the log: what analytics answers are built from.
@@ -123,14 +110,19 @@ pub struct Freshness {
 }
 
 impl Freshness {
-    /// The outputs of `data_dir` against a log whose records below `log_end` are durable.
-    pub fn read(data_dir: &Path, log_end: u64) -> Result<Freshness, PipelineError> {
-        let through_offset = committed_offset(data_dir)?;
-        Ok(Freshness {
+    /// Outputs holding the records below `through_offset` of a log whose records below
+    /// `log_end` are durable.
+    pub fn new(through_offset: u64, log_end: u64) -> Freshness {
+        Freshness {
             through_offset,
             log_end,
             behind_records: log_end.saturating_sub(through_offset),
-        })
+        }
+    }
+
+    /// The outputs of `data_dir` against a log whose records below `log_end` are durable.
+    pub fn read(data_dir: &Path, log_end: u64) -> Result<Freshness, PipelineError> {
+        Ok(Freshness::new(committed_offset(data_dir)?, log_end))
     }
 
     /// Prometheus text lines (`spoor_pipeline_committed_offset`, `spoor_pipeline_behind_records`).

@@ -90,21 +90,27 @@ impl Metrics {
 
 /// The metrics as of the last commit in `data_dir` (zeros before the first).
 pub fn read(data_dir: &Path) -> Result<Metrics, PipelineError> {
-    Ok(read_committed(data_dir)?.unwrap_or_default())
+    Ok(read_committed(data_dir)?.unwrap_or_default().metrics)
 }
 
-/// The metrics as of the last commit in `data_dir`, `None` when no pipeline has committed
-/// there. Reads only the checkpoint's counters (not its live sessions into memory).
-pub fn read_committed(data_dir: &Path) -> Result<Option<Metrics>, PipelineError> {
-    #[derive(Deserialize)]
-    struct MetricsOnly {
-        #[serde(default)]
-        metrics: Metrics,
-    }
+/// What the last commit in a data directory recorded for readers.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Committed {
+    /// The committed log offset: the outputs hold every record below it.
+    #[serde(default)]
+    pub offset: u64,
+    /// The counters as of that commit.
+    #[serde(default)]
+    pub metrics: Metrics,
+}
+
+/// The offset and metrics of the last commit in `data_dir`, `None` when no pipeline has
+/// committed there. Reads only those from the checkpoint (not its live sessions into memory).
+pub fn read_committed(data_dir: &Path) -> Result<Option<Committed>, PipelineError> {
     let path = crate::layout::Layout::new(data_dir).checkpoint();
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice::<MetricsOnly>(&bytes)
-            .map(|m| Some(m.metrics))
+        Ok(bytes) => serde_json::from_slice::<Committed>(&bytes)
+            .map(Some)
             .map_err(|e| PipelineError::state(&path, e.to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(PipelineError::io("read", &path, e)),

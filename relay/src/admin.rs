@@ -24,14 +24,13 @@ pub async fn metrics(State(state): State<Arc<RelayState>>) -> impl IntoResponse 
     let mut text = state.metrics.render();
     let data_dir = state.config.data_dir.clone();
     let log_end = state.log.durable_offset().load(Ordering::Acquire);
-    let pipeline = tokio::task::spawn_blocking(move || {
-        let metrics = spoor_pipeline::metrics::read_committed(&data_dir)?;
-        let freshness = Freshness::read(&data_dir, log_end)?;
-        Ok::<_, spoor_pipeline::error::PipelineError>(metrics.map(|m| (m, freshness)))
-    })
-    .await;
+    let pipeline =
+        tokio::task::spawn_blocking(move || spoor_pipeline::metrics::read_committed(&data_dir))
+            .await;
     let section = match pipeline {
-        Ok(Ok(Some((m, freshness)))) => m.prometheus() + &freshness.prometheus(),
+        Ok(Ok(Some(c))) => {
+            c.metrics.prometheus() + &Freshness::new(c.offset, log_end).prometheus()
+        }
         Ok(Ok(None)) => String::new(),
         // The checkpoint could not be read: say so rather than leave the counters out silently.
         Ok(Err(_)) | Err(_) => "# HELP spoor_pipeline_checkpoint_unreadable The pipeline's checkpoint could not be read.\n\
