@@ -14,16 +14,8 @@ pub fn clear_outputs(layout: &Layout) -> Result<(), PipelineError> {
     for dir in [layout.raw(), layout.tables()] {
         remove_all(&dir)?;
     }
-    let state = layout.state();
-    let entries = match std::fs::read_dir(&state) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(PipelineError::io("list", &state, e)),
-    };
-    for entry in entries {
-        let path = entry
-            .map_err(|e| PipelineError::io("list", &state, e))?
-            .path();
+    for entry in crate::range_file::entries(&layout.state())? {
+        let path = entry.path();
         if path
             .file_name()
             .is_some_and(|n| n == crate::runner::LOCK_FILE)

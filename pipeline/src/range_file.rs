@@ -36,16 +36,21 @@ pub fn parse_name(name: &str) -> Option<(u64, u64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// The entries of `dir` (none if the folder is missing).
+pub fn entries(dir: &Path) -> Result<Vec<fs::DirEntry>, PipelineError> {
+    match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.map_err(|e| PipelineError::io("read dir", dir, e)))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(PipelineError::io("read dir", dir, e)),
+    }
+}
+
 /// The range files directly in `dir`, by first offset (none if the folder is missing).
 pub fn list(dir: &Path) -> Result<Vec<RangeFile>, PipelineError> {
     let mut out = Vec::new();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(PipelineError::io("read dir", dir, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| PipelineError::io("read dir", dir, e))?;
+    for entry in entries(dir)? {
         let name = entry.file_name();
         if let Some((first, last)) = name.to_str().and_then(parse_name) {
             out.push(RangeFile {
@@ -66,6 +71,7 @@ pub fn walk_dirs(root: &Path) -> Result<Vec<PathBuf>, PipelineError> {
     while let Some(dir) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
+            // A folder that is not there is not listed (unlike an empty one).
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(PipelineError::io("read dir", &dir, e)),
         };

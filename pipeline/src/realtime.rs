@@ -352,13 +352,7 @@ fn counted_columns(path: &Path) -> Result<(Vec<RecordBatch>, bool), PipelineErro
 /// The hours counted again by the batch path, with their files.
 fn late_hour_files(dir: &Path) -> Result<BTreeMap<i64, std::path::PathBuf>, PipelineError> {
     let mut out = BTreeMap::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(PipelineError::io("read dir", dir, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| PipelineError::io("read dir", dir, e))?;
+    for entry in range_file::entries(dir)? {
         let name = entry.file_name();
         let hour = name
             .to_str()
