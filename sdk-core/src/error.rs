@@ -8,10 +8,10 @@ use crate::storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A required field is empty (`eventName` of a track or screen, `groupId`, alias `userId`).
-    #[error("{0} is required and must not be empty")]
+    #[error("{}", self.message())]
     MissingField(&'static str),
     /// The serialized event is over the per-event limit.
-    #[error("event is {size} bytes, over the limit of {limit} bytes")]
+    #[error("{}", self.message())]
     EventTooLarge {
         /// Size of the serialized event.
         size: usize,
@@ -19,7 +19,7 @@ pub enum Error {
         limit: usize,
     },
     /// The client was shut down; it takes no more events.
-    #[error("the client is shut down")]
+    #[error("{}", self.message())]
     ShutDown,
     /// The storage failed; the change stays staged and is retried at the next commit.
     #[error(transparent)]
@@ -27,8 +27,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The message, the same text as `Display` gives, written without
-    /// `core::fmt` (which the browser SDK's WASM leaves out).
+    /// The message (`Display` writes it), built without `core::fmt`, which the
+    /// browser SDK's WASM leaves out.
     pub fn message(&self) -> String {
         let mut out = String::new();
         match self {
@@ -82,5 +82,19 @@ mod tests {
         ] {
             assert_eq!(error.as_str(), error.to_string());
         }
+        // The texts themselves, as callers and the browser SDK's `onError` see them.
+        assert_eq!(
+            Error::EventTooLarge {
+                size: 40_001,
+                limit: 32_768
+            }
+            .message(),
+            "event is 40001 bytes, over the limit of 32768 bytes"
+        );
+        assert_eq!(
+            Error::MissingField("eventName").to_string(),
+            "eventName is required and must not be empty"
+        );
+        assert_eq!(JsonError::Invalid.to_string(), "not valid JSON");
     }
 }

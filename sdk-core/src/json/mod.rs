@@ -25,19 +25,19 @@ pub(crate) use write::push_string;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JsonError {
     /// Not valid JSON (syntax, unexpected end, nesting deeper than 127).
-    #[error("not valid JSON")]
+    #[error("{}", self.as_str())]
     Invalid,
     /// A `\u` escape is half of a UTF-16 surrogate pair without the other half.
-    #[error("a \\u escape is a lone UTF-16 surrogate")]
+    #[error("{}", self.as_str())]
     LoneSurrogate,
     /// Valid JSON, but not an object.
-    #[error("not a JSON object")]
+    #[error("{}", self.as_str())]
     NotAnObject,
 }
 
 impl JsonError {
-    /// The message, the same text as `Display` gives, without `core::fmt`
-    /// (which the browser SDK's WASM leaves out).
+    /// The message (`Display` writes it), without `core::fmt`, which the browser SDK's WASM
+    /// leaves out.
     pub fn as_str(self) -> &'static str {
         match self {
             JsonError::Invalid => "not valid JSON",
