@@ -6,6 +6,7 @@
 //! spoor-pipeline-bench consume --dir D [--threads N] [--range-records N]   # one pipeline run; prints JSON
 //! spoor-pipeline-bench gen --dir D --records N [--days D] [--visit-events N] # only write a log
 //! spoor-pipeline-bench parse --dir D   # only parse the log's records, on one thread; prints JSON
+//! spoor-pipeline-bench encode --dir D  # only encode D/raw's rows again as the sink does, on one thread; prints JSON
 //! ```
 //!
 //! `--visit-events` is the mean number of events of one visit (default 8; 1 makes every event
@@ -23,7 +24,9 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use parquet::arrow::ArrowWriter;
 use spoor_log::{EventLog, LogOptions, LogReader};
+use spoor_pipeline::sink::{parquet_file, raw};
 use spoor_pipeline::synth::{Synth, SynthOptions};
 use spoor_pipeline::{PipelineConfig, Runner};
 
@@ -55,7 +58,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
-            "consume" | "gen" | "parse" | "all" => args.mode = a.clone(),
+            "consume" | "gen" | "parse" | "encode" | "all" => args.mode = a.clone(),
             "--records" => {
                 args.records = value()?.parse().map_err(|e| format!("--records: {e}"))?
             }
@@ -90,6 +93,7 @@ fn main() {
             let dir = args.dir.clone().ok_or("parse needs --dir")?;
             parse_only(&dir)
         }
+        "encode" => encode_only(args.dir.as_deref().ok_or("encode needs --dir")?),
         "gen" => {
             let dir = args.dir.clone().ok_or("gen needs --dir")?;
             generate(&dir, &args)
@@ -157,6 +161,23 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time of this process so far (user + system, all threads), in seconds: fields 14 and 15
+/// of `/proc/self/stat`, in the kernel's fixed 100 ticks per second (`USER_HZ`).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
+}
+
 /// One pipeline run over `dir/log`; prints a JSON line.
 fn consume(dir: &Path, threads: usize, range_records: Option<usize>) -> Result<(), String> {
     let defaults = PipelineConfig::default();
@@ -180,6 +201,7 @@ fn consume(dir: &Path, threads: usize, range_records: Option<usize>) -> Result<(
             "late": m.late_events,
             "sessions_closed": m.sessions_closed,
             "peak_kib": peak_kib(),
+            "cpu_seconds": cpu_seconds(),
             "dedupe_index_bytes": runner.dedupe_memory_bytes(),
             "phase_seconds": runner.phase_seconds(),
         })
@@ -219,6 +241,54 @@ fn parse_only(dir: &Path) -> Result<(), String> {
             "parsed": parsed,
             "seconds": seconds,
             "us_per_record": seconds * 1e6 / records.max(1) as f64,
+        })
+    );
+    Ok(())
+}
+
+/// Encodes the rows of every Parquet file under `dir/raw` again, into memory, with the settings
+/// the raw sink writes them with, on this thread: the cost of the output format alone. Only the
+/// encoding is timed (each file is read first).
+fn encode_only(dir: &Path) -> Result<(), String> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.join("raw")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|x| x == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    let level = PipelineConfig::default().zstd_level;
+    let (mut rows, mut bytes, mut seconds) = (0usize, 0usize, 0f64);
+    for path in &files {
+        let batches = parquet_file::read(path).map_err(|e| e.to_string())?;
+        let Some(schema) = batches.first().map(|b| b.schema()) else {
+            continue;
+        };
+        let start = Instant::now();
+        let props = raw::file_properties(&batches, level);
+        let mut writer =
+            ArrowWriter::try_new(Vec::new(), schema, Some(props)).map_err(|e| e.to_string())?;
+        for batch in &batches {
+            writer.write(batch).map_err(|e| e.to_string())?;
+        }
+        let out = writer.into_inner().map_err(|e| e.to_string())?;
+        seconds += start.elapsed().as_secs_f64();
+        rows += batches.iter().map(|b| b.num_rows()).sum::<usize>();
+        bytes += out.len();
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "files": files.len(),
+            "rows": rows,
+            "bytes": bytes,
+            "seconds": seconds,
+            "us_per_row": seconds * 1e6 / rows.max(1) as f64,
         })
     );
     Ok(())
@@ -357,6 +427,18 @@ fn run_all(args: &Args) -> Result<(), String> {
         num(phases, "hand_over"),
         num(phases, "commit"),
         num(phases, "compaction_wait"),
+    );
+    let steps = &duck["steps"];
+    println!(
+        "DuckDB's steps, seconds: load {:.1}, dedupe {:.1}, sessionize {:.1}, raw Parquet {:.1}, \
+         realtime {:.1}. CPU time (user + system): spoor-pipeline {:.1} s, DuckDB {:.1} s",
+        num(steps, "load"),
+        num(steps, "dedupe"),
+        num(steps, "sessionize"),
+        num(steps, "raw_parquet"),
+        num(steps, "realtime"),
+        num(&spoor, "cpu_seconds"),
+        num(&duck, "cpu_seconds"),
     );
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
