@@ -114,6 +114,31 @@ try {
       baseUs.push((performance.now() - t0) * 1000);
       await settle();
     }
+    // One call per task with the tasks back to back (a posted message between, no frame):
+    // a handler on a page that is busy rather than idle.
+    const hop = () => new Promise((r) => setTimeoutFree(r));
+    const busyUs = [];
+    const busyBaseUs = [];
+    for (let i = 0; i < 500; i++) {
+      await hop();
+      t0 = performance.now();
+      sinkArray.push([JSON.stringify(props), Date.now()]);
+      busyBaseUs.push((performance.now() - t0) * 1000);
+      await hop();
+      t0 = performance.now();
+      spoor.track('product_clicked', props);
+      busyUs.push((performance.now() - t0) * 1000);
+    }
+    await settle();
+    out.busyBaseline = median(busyBaseUs);
+    out.busyCall = median(busyUs);
+    const emptyUs = [];
+    for (let i = 0; i < 500; i++) {
+      t0 = performance.now();
+      emptyUs.push((performance.now() - t0) * 1000);
+      await settle();
+    }
+    out.singleEmpty = median(emptyUs);
     const timerUs = [];
     const posted = new MessageChannel();
     posted.port1.onmessage = () => {};
@@ -138,6 +163,9 @@ try {
   console.log(`| baseline: \`buffer.push([JSON.stringify(props), Date.now()])\`, ${calls * 10} in one task | ${f(result.baseline)} |`);
   console.log(`| track() call, ${calls} calls in one task | ${f(result.burstCall)} |`);
   console.log(`| SDK's deferred tasks per event, same burst | ${f(result.burstDeferred)} |`);
+  console.log(`| baseline, one call per task, tasks back to back (median) | ${f(result.busyBaseline)} |`);
+  console.log(`| track() call, one call per task, tasks back to back (median) | ${f(result.busyCall)} |`);
+  console.log(`| nothing between two clock readings, one per task (median) | ${f(result.singleEmpty)} |`);
   console.log(`| baseline, one call per task (median) | ${f(result.singleBaseline)} |`);
   console.log(`| a posted message alone, one per task (median; track() posts one per task to start its drain) | ${f(result.singleTimer)} |`);
   console.log(`| track() call, one call per task (median) | ${f(result.singleCall)} |`);
