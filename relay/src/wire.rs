@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::config::Limits;
 use crate::incoming::{Invalid, NOT_JSON};
-use spoor_core::json_lex::{LexError, Lexer, StringToken};
+use spoor_core::json_lex::{LexError, Lexer, StringToken, finite_f64};
 
 use crate::raw_json::{Context, Key, RawJson, decode_string};
 
@@ -672,7 +672,7 @@ impl<'a, 'l> Reader<'a, 'l> {
                 // What serde_json reads as an `f64` must be finite to read back.
                 if let Some(s) = scope
                     && !plain
-                    && !self.since(start).parse::<f64>().is_ok_and(f64::is_finite)
+                    && !finite_f64(self.since(start).as_bytes())
                 {
                     self.refuse(Invalid::new(
                         "invalid_event",

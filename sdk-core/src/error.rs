@@ -79,6 +79,7 @@ mod tests {
             JsonError::Invalid,
             JsonError::LoneSurrogate,
             JsonError::NotAnObject,
+            JsonError::NumberOutOfRange,
         ] {
             assert_eq!(error.as_str(), error.to_string());
         }

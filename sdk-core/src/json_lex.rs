@@ -98,7 +98,7 @@ impl<'a> Lexer<'a> {
     /// A number, checked against the grammar only. True when it has no
     /// exponent and at most 300 digits before any fraction, which any reader
     /// holds as a finite number; for the others (`1e400`) a caller that needs
-    /// it checks the range.
+    /// it checks the range ([`finite_f64`]).
     pub fn number(&mut self) -> Result<bool, LexError> {
         self.eat(b'-');
         let integer = if self.eat(b'0') { 1 } else { self.digits() };
@@ -193,6 +193,78 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The significant digits of the least number that reads as an infinite `f64`:
+/// 2^1024 − 2^970, halfway between `f64::MAX` and 2^1024 (a tie rounds to the
+/// even 2^1024), which is 0.17976931348623158079… × 10^309.
+const F64_OVERFLOW_DIGITS: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether a JSON number token (one [`Lexer::number`] took) reads as a finite
+/// `f64`, as `str::parse::<f64>` rounds it: below 2^1024 − 2^970 in size. Done
+/// on the digits in one pass, without float parsing, whose tables would double
+/// the browser SDK's read-only data.
+pub fn finite_f64(number: &[u8]) -> bool {
+    // The mantissa: where it ends, its digits before the point, its leading
+    // zeros and where its first other digit is.
+    let (mut end, mut integer, mut zeros, mut first) = (number.len(), 0i64, 0i64, None);
+    let mut point = false;
+    for (at, &b) in number.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                integer += i64::from(!point);
+                if first.is_none() {
+                    if b == b'0' {
+                        zeros += 1;
+                    } else {
+                        first = Some(at);
+                    }
+                }
+            }
+            b'.' => point = true,
+            b'-' => {}
+            _ => {
+                end = at;
+                break;
+            }
+        }
+    }
+    let Some(first) = first else {
+        return true; // zero, whatever its exponent
+    };
+    // The exponent, saturating: past ±i64::MAX the answer no longer changes.
+    let mut exponent = 0i64;
+    let mut negative = false;
+    for &b in number.get(end + 1..).unwrap_or_default() {
+        match b {
+            b'-' => negative = true,
+            b'0'..=b'9' => {
+                exponent = exponent
+                    .saturating_mul(10)
+                    .saturating_add(i64::from(b - b'0'))
+            }
+            _ => {}
+        }
+    }
+    let exponent = if negative { -exponent } else { exponent };
+    // The number is 0.d1d2… × 10^magnitude, d1 its first non-zero digit.
+    let magnitude = (integer - zeros).saturating_add(exponent);
+    if magnitude != 309 {
+        return magnitude < 309;
+    }
+    let mut limit = F64_OVERFLOW_DIGITS.iter();
+    for &b in number.get(first..end).unwrap_or_default() {
+        if b == b'.' {
+            continue;
+        }
+        match limit.next() {
+            Some(&l) if b == l => {}
+            Some(&l) => return b < l,
+            None => return false,
+        }
+    }
+    // Its digits ran out: below the limit, unless they were all of it.
+    limit.next().is_some()
+}
+
 /// Four hex digits as a UTF-16 code unit.
 fn hex4(digits: &[u8]) -> Option<u32> {
     digits.iter().try_fold(0, |unit, &b| {
@@ -227,4 +299,92 @@ pub fn plain_len(bytes: &[u8]) -> usize {
         .iter()
         .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
         .unwrap_or(bytes.len() - at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::String;
+    use proptest::prelude::*;
+
+    /// What the relay's check was before [`finite_f64`]: Rust's float parsing.
+    fn parses_finite(token: &str) -> bool {
+        token.parse::<f64>().is_ok_and(f64::is_finite)
+    }
+
+    fn token(text: &str) -> bool {
+        let mut lex = Lexer::new(text);
+        assert!(
+            lex.number().is_ok() && lex.at == text.len(),
+            "{text} is not a number token"
+        );
+        finite_f64(text.as_bytes())
+    }
+
+    #[test]
+    fn the_edges_of_f64_read_like_float_parsing() {
+        let limit = core::str::from_utf8(F64_OVERFLOW_DIGITS).unwrap();
+        let below = format!("{}1", &limit[..limit.len() - 1]);
+        let mut cases = alloc::vec![
+            String::from("0"),
+            "-0".into(),
+            "0e99999999999999999999999".into(),
+            "0.000e-99999999999999999999999".into(),
+            "1e-99999999999999999999999".into(),
+            "1e99999999999999999999999".into(),
+            "-1e400".into(),
+            "1e308".into(),
+            "1e309".into(),
+            "1.7976931348623157e308".into(),
+            "1.7976931348623158e308".into(),
+            "1.7976931348623159e308".into(),
+            "17976931348623158.079e292".into(),
+            "0.00017976931348623158079e312".into(),
+            "4.9e-324".into(),
+            "1e-400".into(),
+            limit.into(),
+            format!("{limit}.000"),
+            format!("-{limit}"),
+            format!("0.{limit}e309"),
+            format!("0.{below}e309"),
+            format!("{below}"),
+        ];
+        cases.push(format!("{}", f64::MAX));
+        for case in cases {
+            assert_eq!(token(&case), parses_finite(&case), "{case}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_number_reads_like_float_parsing(
+            negative in any::<bool>(),
+            zeros in 0usize..4,
+            integer in "[0-9]{1,20}",
+            fraction in proptest::option::of("[0-9]{1,20}"),
+            exponent in proptest::option::of((prop_oneof![Just(""), Just("+"), Just("-")], 280i64..340)),
+            near_limit in any::<bool>(),
+        ) {
+            // Near the limit: the limit's own leading digits with the rest random.
+            let integer = if near_limit {
+                format!("{}{}", core::str::from_utf8(&F64_OVERFLOW_DIGITS[..16]).unwrap(), integer)
+            } else {
+                format!("{}{}", "0".repeat(zeros), integer)
+            };
+            let integer = integer.trim_start_matches('0');
+            let integer = if integer.is_empty() { "0" } else { integer };
+            let mut text = String::from(if negative { "-" } else { "" });
+            text.push_str(integer);
+            if let Some(fraction) = fraction {
+                text.push('.');
+                text.push_str(&fraction);
+            }
+            if let Some((sign, e)) = exponent {
+                let e = if near_limit { e - 16 } else { e };
+                text.push_str(&format!("e{sign}{e}"));
+            }
+            prop_assert_eq!(token(&text), parses_finite(&text), "{}", text);
+        }
+    }
 }

@@ -316,6 +316,26 @@ mod tests {
             Some(r#"{"context":3}"#),
         );
         assert_eq!(err, Err(CallError::NotAnObject("options.context")));
+        // A number no f64 holds: refused at the call, as the relay would refuse the event.
+        let err = build_message(
+            CallKind::Track,
+            Some("e".into()),
+            None,
+            Some(r#"{"n":[1e400]}"#),
+            None,
+        );
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("properties: a number is too large for a 64-bit float".to_string())
+        );
+        let max = build_message(
+            CallKind::Track,
+            Some("e".into()),
+            None,
+            Some(r#"{"n":1.7976931348623157e308,"m":-1e-400}"#),
+            None,
+        );
+        assert!(max.is_ok());
         // A missing name is the core's to refuse (MissingField), not a parse error.
         assert!(build_message(CallKind::Track, None, None, Some("null"), Some("")).is_ok());
     }

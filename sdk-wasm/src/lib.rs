@@ -37,7 +37,7 @@ mod config;
 mod store;
 mod tracker;
 
-pub use call::{CallError, CallKind, build_message};
+pub use call::{CallError, CallKind, build_message, non_negative};
 pub use config::{ConfigError, parse_config};
 pub use store::{JsStore, Loaded, StoreSink, WriteSink};
 pub use tracker::Tracker;

@@ -8,16 +8,15 @@
 //! whole against `serde_json`.
 
 use super::JsonError;
-use crate::json_lex::Lexer;
+use crate::json_lex::{Lexer, finite_f64};
 
 /// Deepest nesting of arrays and objects accepted, as in `serde_json`.
 const MAX_DEPTH: usize = 127;
 
 /// Checks `text`: one JSON value with optional whitespace around it, no lone
-/// UTF-16 surrogate in a `\u` escape, nesting at most [`MAX_DEPTH`] deep.
-///
-/// Numbers are checked against the grammar only: `1e400` passes here where
-/// `serde_json` refuses it as out of range for an `f64`.
+/// UTF-16 surrogate in a `\u` escape, nesting at most [`MAX_DEPTH`] deep, and
+/// every number finite as an `f64` (`1e400` is refused, as `serde_json` and the
+/// relay refuse it).
 pub(crate) fn check(text: &str) -> Result<(), JsonError> {
     let mut lex = Lexer::new(text);
     value(&mut lex, 0)?;
@@ -39,7 +38,16 @@ fn value(lex: &mut Lexer<'_>, depth: usize) -> Result<(), JsonError> {
         b't' => lex.literal(b"true").map_err(invalid),
         b'f' => lex.literal(b"false").map_err(invalid),
         b'n' => lex.literal(b"null").map_err(invalid),
-        b'-' | b'0'..=b'9' => lex.number().map(drop).map_err(invalid),
+        b'-' | b'0'..=b'9' => {
+            let start = lex.at;
+            let plain = lex.number().map_err(invalid)?;
+            let token = lex.bytes.get(start..lex.at).unwrap_or_default();
+            if plain || finite_f64(token) {
+                Ok(())
+            } else {
+                Err(JsonError::NumberOutOfRange)
+            }
+        }
         _ => Err(JsonError::Invalid),
     }
 }

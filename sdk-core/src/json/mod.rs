@@ -33,6 +33,9 @@ pub enum JsonError {
     /// Valid JSON, but not an object.
     #[error("{}", self.as_str())]
     NotAnObject,
+    /// A number too large for a 64-bit float (`1e400`): the relay refuses it.
+    #[error("{}", self.as_str())]
+    NumberOutOfRange,
 }
 
 impl JsonError {
@@ -43,6 +46,7 @@ impl JsonError {
             JsonError::Invalid => "not valid JSON",
             JsonError::LoneSurrogate => "a \\u escape is a lone UTF-16 surrogate",
             JsonError::NotAnObject => "not a JSON object",
+            JsonError::NumberOutOfRange => "a number is too large for a 64-bit float",
         }
     }
 }
