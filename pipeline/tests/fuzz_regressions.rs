@@ -4,31 +4,23 @@
 
 #[path = "../../fuzz/src/record.rs"]
 mod harness;
-
-use std::path::Path;
+#[path = "../../fuzz/src/seeds.rs"]
+mod seeds;
 
 #[test]
 fn seed_corpus_keeps_every_promise() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/record");
-    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    seeds.sort();
-    assert!(seeds.len() >= 15, "the seed corpus is missing");
-    for path in seeds {
-        eprintln!("seed {}", path.display());
-        harness::record_one(&std::fs::read(&path).unwrap());
+    for (name, input) in seeds::seeds(env!("CARGO_MANIFEST_DIR"), "record", 15) {
+        eprintln!("seed {name}");
+        harness::record_one(&input);
     }
 }
 
 #[test]
 fn every_cut_and_changed_byte_of_a_seed_keeps_every_promise() {
-    let seed = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/seeds/record/20-escapes-and-whitespace.json"),
-    )
-    .unwrap();
+    let (_, seed) = seeds::seeds(env!("CARGO_MANIFEST_DIR"), "record", 15)
+        .into_iter()
+        .find(|(name, _)| name == "20-escapes-and-whitespace.json")
+        .expect("the seed with escapes and whitespace");
     for cut in 0..seed.len() {
         harness::record_one(&seed[..cut]);
         for byte in [b'"', b'\\', b'{', b'}', b',', b'n', 0xff] {

@@ -5,24 +5,8 @@
 #[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
-use std::path::Path;
-
-/// Every file of `dir` (relative to the repository root), by name.
-fn inputs(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        })
-        .collect()
-}
+#[path = "../../fuzz/src/seeds.rs"]
+mod seeds;
 
 fn run(control: u8, route: u8, body: &str) {
     let mut input = vec![control, route];
@@ -32,9 +16,7 @@ fn run(control: u8, route: u8, body: &str) {
 
 #[test]
 fn seed_corpus_keeps_every_promise() {
-    let seeds = inputs("fuzz/seeds/ingest");
-    assert!(seeds.len() >= 10, "the seed corpus is missing");
-    for (name, input) in seeds {
+    for (name, input) in seeds::seeds(env!("CARGO_MANIFEST_DIR"), "ingest", 10) {
         eprintln!("seed {name}");
         harness::ingest_one(&input);
     }

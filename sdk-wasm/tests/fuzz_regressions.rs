@@ -4,21 +4,14 @@
 
 #[path = "../../fuzz/src/sdk.rs"]
 mod harness;
-
-use std::path::Path;
+#[path = "../../fuzz/src/seeds.rs"]
+mod seeds;
 
 #[test]
 fn seed_corpus_keeps_every_promise() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/sdk");
-    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    seeds.sort();
-    assert!(seeds.len() >= 15, "the seed corpus is missing");
-    for path in seeds {
-        eprintln!("seed {}", path.display());
-        harness::sdk_one(&std::fs::read(&path).unwrap());
+    for (name, input) in seeds::seeds(env!("CARGO_MANIFEST_DIR"), "sdk", 15) {
+        eprintln!("seed {name}");
+        harness::sdk_one(&input);
     }
 }
 
