@@ -123,14 +123,24 @@ pub fn build_message(
     })
 }
 
+/// `json` as an object; absent, empty or JSON `null` (JSON's whitespace around it allowed;
+/// `null` and a vertical tab is not JSON) is an empty one.
 fn parse_object(json: Option<&str>, what: &'static str) -> Result<Properties, CallError> {
-    let Some(json) = json.filter(|s| s.trim() != "null" && !s.is_empty()) else {
+    let Some(json) = json.filter(|s| !s.is_empty()) else {
         return Ok(Properties::new());
     };
-    Properties::from_json(json).map_err(|reason| match reason {
-        JsonError::NotAnObject => CallError::NotAnObject(what),
-        reason => CallError::Json { what, reason },
+    Properties::from_json(json).or_else(|reason| match reason {
+        // Checked to be one JSON value: the only one starting with `n` is `null`.
+        JsonError::NotAnObject if first_token_byte(json) == Some(b'n') => Ok(Properties::new()),
+        JsonError::NotAnObject => Err(CallError::NotAnObject(what)),
+        reason => Err(CallError::Json { what, reason }),
     })
+}
+
+/// The first byte of `json` that is not JSON's whitespace.
+fn first_token_byte(json: &str) -> Option<u8> {
+    json.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// A checked JSON number that is not negative, in whole units: a fraction
@@ -336,6 +346,31 @@ mod tests {
             None,
         );
         assert!(max.is_ok());
+        // Only JSON's whitespace around a `null`.
+        let err = build_message(
+            CallKind::Track,
+            Some("e".into()),
+            None,
+            Some(" null\u{b}"),
+            None,
+        );
+        assert_eq!(
+            err,
+            Err(CallError::Json {
+                what: "properties",
+                reason: JsonError::Invalid,
+            })
+        );
+        assert!(
+            build_message(
+                CallKind::Track,
+                Some("e".into()),
+                None,
+                Some("\r\n null\t"),
+                None
+            )
+            .is_ok()
+        );
         // A missing name is the core's to refuse (MissingField), not a parse error.
         assert!(build_message(CallKind::Track, None, None, Some("null"), Some("")).is_ok());
     }
