@@ -40,8 +40,15 @@ pub fn sdk_one(data: &[u8]) {
 }
 
 fn object(text: &str) {
+    let properties = Properties::from_json(text);
+    // serde_json (with its `raw_value` feature, on in this build as in the relay's) reads an
+    // object with this key as raw JSON text, so it is no reference there. The core passes the
+    // key through; the relay refuses it (README, "Relay API").
+    if text.contains("$serde_json::private::RawValue") {
+        return;
+    }
     let serde = serde_json::from_str::<Value>(text);
-    match Properties::from_json(text) {
+    match properties {
         Ok(properties) => {
             // (The fuzz crate builds serde_json with `float_roundtrip`, so its range is Rust's
             // float parsing's to the last digit.)

@@ -41,13 +41,14 @@ fn numbers_at_the_edges_read_like_serde_json() {
 
 /// What stopped the fuzzer on 30 Nov (docs/fuzzing.md): a number out of an f64's range, which
 /// the core took and the relay refused; properties `null` followed by a vertical tab, taken as
-/// no properties; and two inputs the harness itself misjudged.
+/// no properties; and three inputs the harness itself misjudged.
 #[test]
 fn inputs_that_once_stopped_the_fuzzer() {
     for (selector, text) in [
         (0, "1844067714.20e751616000"),
         (0, r#"{"n":1e400}"#),
         (3, "\0\0null\u{b}"),
+        (0, r#" {"a":{"$serde_json::private::RawValue":[]}}"#),
         (2, "\n\n\n102"),
         (
             2,
