@@ -49,6 +49,7 @@ fn inputs_that_once_stopped_the_fuzzer() {
         (0, r#"{"n":1e400}"#),
         (3, "\0\0null\u{b}"),
         (0, r#" {"a":{"$serde_json::private::RawValue":[]}}"#),
+        (1, "{\"$serde_json::private::RawValue\":\r\t1}"),
         (2, "\n\n\n102"),
         (
             2,
