@@ -9,6 +9,9 @@
 //   divided by the events;
 // - baseline, same run: the floor any SDK that snapshots calls pays,
 //   `buffer.push([JSON.stringify(props), Date.now()])`.
+// Each is timed in a burst and one call per task, the tasks a frame apart (an
+// idle thread) or back to back (a busy one); and nothing at all between two
+// clock readings, to show what the clock itself adds.
 // The page is cross-origin isolated so performance.now() has 5 µs resolution.
 //
 // Usage (after sdk-wasm/build.sh): node sdk-wasm/bench/track-time.mjs [calls-per-round]
