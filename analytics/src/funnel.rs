@@ -134,13 +134,14 @@ impl FunnelCatalog {
             }
             let window = match &funnel.window {
                 None => DEFAULT_WINDOW,
-                Some(text) => match crate::time::parse_duration(text) {
-                    Some(window) if window > 0 => window,
-                    _ => {
+                Some(text) => match crate::time::parse_window(text) {
+                    Some(window) => window,
+                    None => {
                         return Err(ParamError::new(
                             "window",
                             format!(
-                                "funnel `{}`: `{text}` is not a positive duration",
+                                "funnel `{}`: `{text}` is not a positive duration of at most \
+                                 100 years",
                                 funnel.name
                             ),
                         ));

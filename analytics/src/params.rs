@@ -63,14 +63,17 @@ impl<'a> Params<'a> {
             .transpose()
     }
 
-    /// A positive duration (`30m`, `1h`, `14d`, ...).
+    /// A window, lookback or half-life ([`time::parse_window`]).
     pub fn duration(&self, name: &str) -> Result<Option<Micros>, ParamError> {
         self.text(name)
-            .map(|value| match time::parse_duration(value) {
-                Some(micros) if micros > 0 => Ok(micros),
-                _ => Err(ParamError::new(
+            .map(|value| match time::parse_window(value) {
+                Some(micros) => Ok(micros),
+                None => Err(ParamError::new(
                     name,
-                    format!("`{value}` is not a positive duration such as 30m, 1h, 14d or 2w"),
+                    format!(
+                        "`{value}` is not a positive duration of at most 100 years, \
+                         such as 30m, 1h, 14d or 2w"
+                    ),
                 )),
             })
             .transpose()
@@ -164,6 +167,14 @@ mod tests {
             Params::new(&values, &["window"]).err().unwrap().param,
             "windw"
         );
+        // A lookback of ~15 million weeks from year 0 would take `from - lookback` below i64.
+        let values = map(&[("lookback", "15250000w"), ("window", "5217w")]);
+        let params = Params::new(&values, &["lookback", "window"]).unwrap();
+        assert_eq!(params.duration("lookback").unwrap_err().param, "lookback");
+        assert_eq!(params.duration("window").unwrap(), Some(5217 * 7 * DAY));
+        let values = map(&[("window", "36526d")]);
+        let params = Params::new(&values, &["window"]).unwrap();
+        assert_eq!(params.duration("window").unwrap_err().param, "window");
         let values = map(&[("from", "2026-05-03"), ("to", "2026-05-01")]);
         let params = Params::new(&values, &["from", "to"]).unwrap();
         assert_eq!(params.range().unwrap_err().param, "from");

@@ -49,6 +49,17 @@ pub fn parse_duration(text: &str) -> Option<Micros> {
     number.checked_mul(unit_micros)
 }
 
+/// The longest window, lookback or half-life a query takes: 100 years. Any time the API reads
+/// (years 0 to 9999) plus or minus it stays far inside `i64` microseconds, so no window
+/// arithmetic can overflow.
+pub const MAX_WINDOW: Micros = 36_525 * DAY;
+
+/// Parses a window, lookback or half-life: a [`parse_duration`] above zero and at most
+/// [`MAX_WINDOW`].
+pub fn parse_window(text: &str) -> Option<Micros> {
+    parse_duration(text).filter(|micros| (1..=MAX_WINDOW).contains(micros))
+}
+
 /// Formats a time as RFC 3339 in UTC with microseconds (`2026-05-03T10:00:00.000000Z`).
 pub fn format_time(at: Micros) -> String {
     let date = date_of_day(at.div_euclid(DAY));
