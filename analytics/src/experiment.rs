@@ -86,6 +86,18 @@ impl ExperimentQuery {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // Shares are weight / total: the total must be a number too (1e308 twice is not).
+        if !split
+            .iter()
+            .map(|(_, weight)| weight)
+            .sum::<f64>()
+            .is_finite()
+        {
+            return Err(ParamError::new(
+                "split",
+                "the weights add up to more than a 64-bit float holds",
+            ));
+        }
         Ok(ExperimentQuery {
             name: name.to_string(),
             exposure_event: params

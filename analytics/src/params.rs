@@ -179,4 +179,41 @@ mod tests {
         let params = Params::new(&values, &["from", "to"]).unwrap();
         assert_eq!(params.range().unwrap_err().param, "from");
     }
+
+    /// Text close to what the readers take: digits, units, date and time punctuation.
+    fn near_valid() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "[0-9+\\-:.TZtzsmhdwy ]{0,40}",
+            "[+-]?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?",
+            "[0-9]{1,25}[smhdw]?",
+            "\\PC{0,20}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the query string holds, reading it gives a value in range or an error
+        /// naming the parameter, never a panic.
+        #[test]
+        fn any_value_reads_in_range_or_is_named(
+            from in near_valid(),
+            to in near_valid(),
+            window in near_valid(),
+            number in near_valid(),
+        ) {
+            let values = map(&[("from", &from), ("to", &to), ("window", &window), ("n", &number)]);
+            let params = Params::new(&values, &["from", "to", "window", "n"]).unwrap();
+            match params.range() {
+                Ok(range) => proptest::prop_assert!(range.from < range.to),
+                Err(e) => proptest::prop_assert!(e.param == "from" || e.param == "to"),
+            }
+            match params.duration("window") {
+                Ok(Some(micros)) => proptest::prop_assert!((1..=time::MAX_WINDOW).contains(&micros)),
+                Ok(None) => proptest::prop_assert!(window.trim().is_empty()),
+                Err(e) => proptest::prop_assert_eq!(e.param, "window"),
+            }
+            if let Ok(Some(n)) = params.number("n", 0.0, 1.0) {
+                proptest::prop_assert!((0.0..=1.0).contains(&n));
+            }
+        }
+    }
 }

@@ -133,4 +133,12 @@ fn bad_parameters_are_named() {
         parse(&[("name", "e"), ("split", "control:-1")]),
         Err("split".into())
     );
+    assert_eq!(
+        parse(&[("name", "e"), ("split", "control:1e308,treatment:1e308")]),
+        Err("split".into())
+    );
+    assert_eq!(
+        parse(&[("name", "e"), ("split", "control:1e300,treatment:1e300")]),
+        Ok(())
+    );
 }
