@@ -198,71 +198,100 @@ impl<'a> Lexer<'a> {
 /// even 2^1024), which is 0.17976931348623158079… × 10^309.
 const F64_OVERFLOW_DIGITS: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
-/// Whether a JSON number token (one [`Lexer::number`] took) reads as a finite
-/// `f64`, as `str::parse::<f64>` rounds it: below 2^1024 − 2^970 in size. Done
-/// on the digits in one pass, without float parsing, whose tables would double
-/// the browser SDK's read-only data.
-pub fn finite_f64(number: &[u8]) -> bool {
-    // The mantissa: where it ends, its digits before the point, its leading
-    // zeros and where its first other digit is.
-    let (mut end, mut integer, mut zeros, mut first) = (number.len(), 0i64, 0i64, None);
-    let mut point = false;
-    for (at, &b) in number.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                integer += i64::from(!point);
-                if first.is_none() {
-                    if b == b'0' {
-                        zeros += 1;
-                    } else {
-                        first = Some(at);
+/// A JSON number token's value as 0.d1d2… × 10^`magnitude`, d1 its first
+/// non-zero digit: what [`finite_f64`] and readers of whole numbers need,
+/// taken from the digits without float parsing, whose tables would double the
+/// browser SDK's read-only data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal<'a> {
+    /// A minus sign was written (`-0` too).
+    pub negative: bool,
+    /// The mantissa from d1 on, decimal point included; empty for zero.
+    pub significant: &'a [u8],
+    /// The power of ten, saturating (an exponent past `i64` changes no answer).
+    pub magnitude: i64,
+}
+
+impl<'a> Decimal<'a> {
+    /// Reads a number token (one [`Lexer::number`] took) in one pass.
+    pub fn of(number: &'a [u8]) -> Self {
+        // The mantissa: where it ends, its digits before the point, its leading
+        // zeros and where its first other digit is.
+        let (mut end, mut integer, mut zeros, mut first) = (number.len(), 0i64, 0i64, None);
+        let mut point = false;
+        for (at, &b) in number.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => {
+                    integer += i64::from(!point);
+                    if first.is_none() {
+                        if b == b'0' {
+                            zeros += 1;
+                        } else {
+                            first = Some(at);
+                        }
                     }
                 }
+                b'.' => point = true,
+                b'-' => {}
+                _ => {
+                    end = at;
+                    break;
+                }
             }
-            b'.' => point = true,
-            b'-' => {}
-            _ => {
-                end = at;
-                break;
+        }
+        let mut exponent = 0i64;
+        let mut exponent_negative = false;
+        for &b in number.get(end + 1..).unwrap_or_default() {
+            match b {
+                b'-' => exponent_negative = true,
+                b'0'..=b'9' => {
+                    exponent = exponent
+                        .saturating_mul(10)
+                        .saturating_add(i64::from(b - b'0'))
+                }
+                _ => {}
             }
         }
+        if exponent_negative {
+            exponent = -exponent;
+        }
+        Decimal {
+            negative: number.first() == Some(&b'-'),
+            significant: first
+                .and_then(|first| number.get(first..end))
+                .unwrap_or_default(),
+            magnitude: (integer - zeros).saturating_add(exponent),
+        }
     }
-    let Some(first) = first else {
-        return true; // zero, whatever its exponent
-    };
-    // The exponent, saturating: past ±i64::MAX the answer no longer changes.
-    let mut exponent = 0i64;
-    let mut negative = false;
-    for &b in number.get(end + 1..).unwrap_or_default() {
-        match b {
-            b'-' => negative = true,
-            b'0'..=b'9' => {
-                exponent = exponent
-                    .saturating_mul(10)
-                    .saturating_add(i64::from(b - b'0'))
+
+    /// The significant digits, without the decimal point.
+    pub fn digits(&self) -> impl Iterator<Item = u8> + 'a {
+        self.significant.iter().copied().filter(|&b| b != b'.')
+    }
+
+    /// Whether it reads as a finite `f64`, as `str::parse::<f64>` rounds it:
+    /// below 2^1024 − 2^970 in size.
+    pub fn is_finite_f64(&self) -> bool {
+        if self.significant.is_empty() || self.magnitude != 309 {
+            return self.significant.is_empty() || self.magnitude < 309;
+        }
+        let mut limit = F64_OVERFLOW_DIGITS.iter();
+        for b in self.digits() {
+            match limit.next() {
+                Some(&l) if b == l => {}
+                Some(&l) => return b < l,
+                None => return false,
             }
-            _ => {}
         }
+        // Its digits ran out: below the limit, unless they were all of it.
+        limit.next().is_some()
     }
-    let exponent = if negative { -exponent } else { exponent };
-    // The number is 0.d1d2… × 10^magnitude, d1 its first non-zero digit.
-    let magnitude = (integer - zeros).saturating_add(exponent);
-    if magnitude != 309 {
-        return magnitude < 309;
-    }
-    let mut limit = F64_OVERFLOW_DIGITS.iter();
-    for &b in number.get(first..end).unwrap_or_default() {
-        if b == b'.' {
-            continue;
-        }
-        match limit.next() {
-            Some(&l) if b == l => {}
-            Some(&l) => return b < l,
-            None => return false,
-        }
-    }
-    // Its digits ran out: below the limit, unless they were all of it.
-    limit.next().is_some()
+}
+
+/// Whether a JSON number token (one [`Lexer::number`] took) reads as a finite
+/// `f64` ([`Decimal::is_finite_f64`]).
+pub fn finite_f64(number: &[u8]) -> bool {
+    Decimal::of(number).is_finite_f64()
 }
 
 /// Four hex digits as a UTF-16 code unit.

@@ -7,6 +7,7 @@
 
 use alloc::string::String;
 
+use spoor_core::json_lex::{Decimal, Lexer};
 use spoor_core::{
     Alias, EventOptions, Group, Identify, JsonError, Message, Page, Properties, Screen, Timestamp,
     Track,
@@ -139,76 +140,34 @@ fn parse_object(json: Option<&str>, what: &'static str) -> Result<Properties, Ca
 
 /// The first byte of `json` that is not JSON's whitespace.
 fn first_token_byte(json: &str) -> Option<u8> {
-    json.bytes()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    let mut lex = Lexer::new(json);
+    lex.space();
+    lex.peek()
 }
 
-/// A checked JSON number that is not negative, in whole units: a fraction
-/// is cut off, more than `u64::MAX` saturates, and a number too large for an
-/// `f64` is refused, the way `serde_json::Value::as_f64` and `as u64` read it
-/// (up to the rounding of an `f64`). Done on the digits, without `f64` parsing,
-/// whose tables would double the WASM's read-only data.
+/// A JSON number that is not negative, in whole units: a fraction is cut
+/// off, more than `u64::MAX` saturates, and a number too large for an `f64`
+/// is refused, the way `serde_json::Value::as_f64` and `as u64` read it (up to
+/// the rounding of an `f64`). `None` for any other JSON value.
 pub fn non_negative(json: &str) -> Option<u64> {
-    let (negative, unsigned) = match json.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, json),
-    };
-    // One pass over the mantissa (digits with at most one point): where it
-    // ends, its digits before the point, its digits from the first non-zero
-    // one on, and how many digits follow the point.
-    let (mut end, mut whole, mut significant, mut fraction) = (0, 0i64, 0i64, 0i64);
-    let mut point = false;
-    for b in unsigned.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                if significant > 0 || b != b'0' {
-                    significant += 1;
-                }
-                if point {
-                    fraction += 1;
-                } else {
-                    whole += 1;
-                }
-            }
-            b'.' if !point => point = true,
-            _ => break,
-        }
-        end += 1;
-    }
-    let exponent = match unsigned.get(end..)? {
-        "" => 0,
-        rest => rest.strip_prefix(['e', 'E'])?.parse::<i64>().ok()?,
-    };
-    if whole == 0 {
+    let mut lex = Lexer::new(json);
+    lex.number().ok()?;
+    if lex.at != json.len() {
         return None;
     }
-    if significant == 0 {
+    let number = Decimal::of(json.as_bytes());
+    if number.significant.is_empty() {
         return Some(0);
     }
-    if negative {
+    if number.negative || !number.is_finite_f64() {
         return None;
     }
-    // The number is 0.d1d2... x 10^magnitude.
-    let magnitude = significant
-        .saturating_sub(fraction)
-        .saturating_add(exponent);
-    if magnitude > 309 {
-        return None;
-    }
-    let mut left = magnitude.max(0);
-    let mut value = 0u64;
-    let digits = unsigned.bytes().take(end).filter(u8::is_ascii_digit);
-    for b in digits
-        .skip_while(|b| *b == b'0')
-        .chain(core::iter::repeat(b'0'))
-    {
-        if left == 0 {
-            break;
-        }
-        value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
-        left -= 1;
-    }
-    Some(value)
+    // The whole part: the first `magnitude` digits, zeros past the last one.
+    let whole = number.magnitude.max(0) as usize;
+    let digits = number.digits().chain(core::iter::repeat(b'0')).take(whole);
+    Some(digits.fold(0u64, |value, b| {
+        value.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
 }
 
 fn parse_options(json: Option<&str>) -> Result<EventOptions, CallError> {

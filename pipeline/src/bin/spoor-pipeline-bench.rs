@@ -26,6 +26,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use parquet::arrow::ArrowWriter;
 use spoor_log::{EventLog, LogOptions, LogReader};
+use spoor_pipeline::range_file;
 use spoor_pipeline::sink::{parquet_file, raw};
 use spoor_pipeline::synth::{Synth, SynthOptions};
 use spoor_pipeline::{PipelineConfig, Runner};
@@ -251,16 +252,9 @@ fn parse_only(dir: &Path) -> Result<(), String> {
 /// encoding is timed (each file is read first).
 fn encode_only(dir: &Path) -> Result<(), String> {
     let mut files = Vec::new();
-    let mut folders = vec![dir.join("raw")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|x| x == "parquet") {
-                files.push(path);
-            }
-        }
+    for folder in range_file::walk_dirs(&dir.join("raw")).map_err(|e| e.to_string())? {
+        let listed = range_file::list(&folder).map_err(|e| e.to_string())?;
+        files.extend(listed.into_iter().map(|f| f.path));
     }
     let level = PipelineConfig::default().zstd_level;
     let (mut rows, mut bytes, mut seconds) = (0usize, 0usize, 0f64);
