@@ -136,6 +136,10 @@ fn pick_campaign(rng: &mut StdRng) -> &'static Campaign {
     &CAMPAIGNS[0]
 }
 
+/// One person in eight is on the site in the last hour, so the realtime
+/// minutes have something to show right after a demo run.
+const LIVE_EVERY: usize = 8;
+
 fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Plan) {
     let anonymous_id = format!("anon-{user:05}");
     let user_id = format!("user-{user:05}");
@@ -146,46 +150,40 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
         "control"
     };
     let span = end.saturating_sub(start).max(DAY);
+    let mut person = Person {
+        anonymous_id: &anonymous_id,
+        user_id: &user_id,
+        variant,
+        identified: false,
+    };
     let mut t = start + rng.random_range(0..span * 2 / 3);
-    let mut identified = false;
+    let mut last_call = None;
     // Retention: after each visit, the chance of coming back shrinks.
     let mut return_chance = 0.7;
     let mut visit = 0;
     while t < end {
-        let campaign = if visit == 0 || rng.random_bool(0.3) {
+        let campaign = if visit == 0 {
+            Some(first_campaign)
+        } else if rng.random_bool(0.3) {
             Some(pick_campaign(rng))
         } else {
             None
         };
-        let campaign = if visit == 0 {
-            Some(first_campaign)
-        } else {
-            campaign
-        };
-        let ids = Ids {
-            anonymous_id: &anonymous_id,
-            user_id: identified.then_some(user_id.as_str()),
-        };
-        let mut session = Session {
-            calls: Vec::new(),
-            t,
-            ids,
-            campaign,
-        };
-        session.visit(rng, variant);
-        if !identified && rng.random_bool(0.35) {
-            session.sign_up(rng, &user_id);
-            identified = true;
-        }
-        let calls = session.calls;
-        t = calls.last().map_or(t, |c| c.at_ms);
-        out.calls.extend(calls);
+        t = person.visit(rng, t, campaign, out);
+        last_call = Some(t);
         visit += 1;
         if !rng.random_bool(return_chance) {
             break;
         }
         return_chance *= 0.8;
         t += rng.random_range(HOUR * 20..DAY * 4);
+    }
+    if user % LIVE_EVERY == LIVE_EVERY / 2 {
+        // A visit lasts at most ~20 minutes (13 calls, at most 90 s apart).
+        let live = end.saturating_sub(rng.random_range(HOUR / 3..HOUR));
+        if last_call.is_none_or(|at| at < live) {
+            person.visit(rng, live, None, out);
+        }
     }
     if user.is_multiple_of(25)
         && let Some(last) = out.calls.last()
@@ -213,6 +211,43 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
             t,
             json!({"orderId": "o", "revenue": "a lot", "currency": "EUR"}),
         ));
+    }
+}
+
+/// Who a planned visit belongs to, and whether they have signed up yet.
+struct Person<'a> {
+    anonymous_id: &'a str,
+    user_id: &'a str,
+    variant: &'static str,
+    identified: bool,
+}
+
+impl Person<'_> {
+    /// Plans one visit starting at `t` into `out`; returns the time of its last call.
+    fn visit(
+        &mut self,
+        rng: &mut StdRng,
+        t: u64,
+        campaign: Option<&'static Campaign>,
+        out: &mut Plan,
+    ) -> u64 {
+        let ids = Ids {
+            anonymous_id: self.anonymous_id,
+            user_id: self.identified.then_some(self.user_id),
+        };
+        let mut session = Session {
+            calls: Vec::new(),
+            t,
+            ids,
+            campaign,
+        };
+        session.visit(rng, self.variant);
+        if !self.identified && rng.random_bool(0.35) {
+            session.sign_up(rng, self.user_id);
+            self.identified = true;
+        }
+        out.calls.extend(session.calls);
+        session.t
     }
 }
 
@@ -431,5 +466,13 @@ mod tests {
         assert!(a.calls.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         let start = config.end_ms - 14 * DAY;
         assert!(a.calls.iter().all(|c| c.at_ms >= start));
+        // People on the site in the last hour, none of them ahead of the end.
+        let live = a
+            .calls
+            .iter()
+            .filter(|c| c.at_ms > config.end_ms - HOUR)
+            .count();
+        assert!(live >= 20, "{live} calls in the last hour");
+        assert!(a.calls.iter().all(|c| c.at_ms <= config.end_ms));
     }
 }
