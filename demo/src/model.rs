@@ -136,9 +136,10 @@ fn pick_campaign(rng: &mut StdRng) -> &'static Campaign {
     &CAMPAIGNS[0]
 }
 
-/// One person in eight is on the site in the last hour, so the realtime
-/// minutes have something to show right after a demo run.
-const LIVE_EVERY: usize = 8;
+/// Of the people who would still come back after the end of the period, one
+/// in this many is on the site in its last hour, so the realtime minutes have
+/// something to show right after a demo run (people who stopped coming are not).
+const LIVE_EVERY: usize = 2;
 
 fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Plan) {
     let anonymous_id = format!("anon-{user:05}");
@@ -157,7 +158,8 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
         identified: false,
     };
     let mut t = start + rng.random_range(0..span * 2 / 3);
-    let mut last_call = None;
+    let mut last_call = 0;
+    let mut churned = false;
     // Retention: after each visit, the chance of coming back shrinks.
     let mut return_chance = 0.7;
     let mut visit = 0;
@@ -170,18 +172,19 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
             None
         };
         t = person.visit(rng, t, campaign, out);
-        last_call = Some(t);
+        last_call = t;
         visit += 1;
         if !rng.random_bool(return_chance) {
+            churned = true;
             break;
         }
         return_chance *= 0.8;
         t += rng.random_range(HOUR * 20..DAY * 4);
     }
-    if user % LIVE_EVERY == LIVE_EVERY / 2 {
+    if !churned && user.is_multiple_of(LIVE_EVERY) {
         // A visit lasts at most ~20 minutes (13 calls, at most 90 s apart).
         let live = end.saturating_sub(rng.random_range(HOUR / 3..HOUR));
-        if last_call.is_none_or(|at| at < live) {
+        if last_call < live {
             person.visit(rng, live, None, out);
         }
     }
