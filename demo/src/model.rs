@@ -102,7 +102,8 @@ const QUERIES: &[&str] = &[
     "sneakers",
 ];
 
-const HOUR: u64 = 3_600_000;
+const MINUTE: u64 = 60_000;
+const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
 
 /// Builds the plan for `config`.
@@ -182,10 +183,13 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
         t += rng.random_range(HOUR * 20..DAY * 4);
     }
     if !churned && user.is_multiple_of(LIVE_EVERY) {
-        // A visit lasts at most ~20 minutes (13 calls, at most 90 s apart).
-        let live = end.saturating_sub(rng.random_range(HOUR / 3..HOUR));
+        let live = end.saturating_sub(rng.random_range(MINUTE..HOUR));
         if last_call < live {
+            // The visit is still going on: what it would do after the end has not happened yet.
+            let before = out.calls.len();
             person.visit(rng, live, None, out);
+            let happened = out.calls[before..].partition_point(|c| c.at_ms <= end);
+            out.calls.truncate(before + happened);
         }
     }
     if user.is_multiple_of(25)
