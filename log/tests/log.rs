@@ -229,12 +229,19 @@ fn large_groups_are_written_past_the_zeroed_space_and_small_ones_into_it() {
 #[test]
 fn group_commit_gives_every_request_its_own_offsets() {
     let dir = tempfile::tempdir().unwrap();
-    let log = EventLog::open(dir.path(), LogOptions::default()).unwrap();
+    // Small segments, so groups are written across rolls while others are being synced.
+    let options = LogOptions {
+        segment_bytes: 2048,
+        ..LogOptions::default()
+    };
+    let log = EventLog::open(dir.path(), options).unwrap();
     let commit = std::sync::Arc::new(GroupCommit::start(log));
+    let durable = commit.durable_offset();
     let (tx, rx) = mpsc::channel();
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let commit = std::sync::Arc::clone(&commit);
+            let durable = std::sync::Arc::clone(&durable);
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for i in 0..50 {
@@ -243,7 +250,15 @@ fn group_commit_gives_every_request_its_own_offsets() {
                         format!("{t}-{i}-b").into_bytes(),
                     ];
                     let tx = tx.clone();
-                    commit.append(records, Box::new(move |r| tx.send((t, i, r)).unwrap()));
+                    let durable = std::sync::Arc::clone(&durable);
+                    commit.append(
+                        records,
+                        Box::new(move |r| {
+                            // Durable through at least this request's records when it is answered.
+                            let seen = durable.load(std::sync::atomic::Ordering::Acquire);
+                            tx.send((t, i, r, seen)).unwrap();
+                        }),
+                    );
                 }
             })
         })
@@ -256,8 +271,18 @@ fn group_commit_gives_every_request_its_own_offsets() {
     assert_eq!(answers.len(), 400);
     let records = read_all(dir.path(), 0);
     assert_eq!(records.len(), 800);
-    for (t, i, result) in answers {
+    // Answered in the order written: each answer's records come after the one before.
+    let starts: Vec<u64> = answers
+        .iter()
+        .map(|(_, _, r, _)| r.as_ref().unwrap().start)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    for (t, i, result, seen) in answers {
         let range = result.unwrap();
+        assert!(
+            seen >= range.end,
+            "answered before durable: {range:?} at {seen}"
+        );
         assert_eq!(range.end - range.start, 2);
         assert_eq!(
             records[range.start as usize].1,
@@ -268,7 +293,6 @@ fn group_commit_gives_every_request_its_own_offsets() {
             format!("{t}-{i}-b").into_bytes()
         );
     }
-    let durable = commit.durable_offset();
     assert_eq!(durable.load(std::sync::atomic::Ordering::Acquire), 800);
 }
 
