@@ -125,11 +125,12 @@ export function readLog(dataDir) {
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 /**
- * Serves /dist/* from the package and everything else from test/pages,
- * on 127.0.0.1; `headers` are added to every response.
+ * Serves /dist/* from the package and everything else from test/pages (or
+ * everything from `root` when given), on 127.0.0.1; `headers` are added to
+ * every response.
  */
-export function startStatic(headers = {}) {
-  const roots = { '/dist/': join(packageDir, 'dist'), '/': join(here, 'pages') };
+export function startStatic(headers = {}, root = null) {
+  const roots = root ? { '/dist/': join(root, 'dist'), '/': root } : { '/dist/': join(packageDir, 'dist'), '/': join(here, 'pages') };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const prefix = path.startsWith('/dist/') ? '/dist/' : '/';
