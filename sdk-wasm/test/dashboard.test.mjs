@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { READ_KEY, WRITE_KEY, cleanup, freePort, launchBrowser, spoorBinary, startRelay, tempDir, waitFor } from './harness.mjs';
 
-const PANELS = ['realtime', 'funnel', 'retention', 'attribution', 'experiment'];
+const PANELS = ['realtime', 'funnel', 'retention', 'attribution', 'experiment', 'relay'];
 
 test('after spoor demo, every panel of the dashboard shows data', async () => {
   const dataDir = tempDir('spoor-dashboard-data-');
@@ -62,8 +62,11 @@ test('after spoor demo, every panel of the dashboard shows data', async () => {
     assert.deepEqual(experiment.map(([variant]) => variant).sort(), ['control', 'treatment']);
     assert.match(experiment.find(([v]) => v === 'treatment')[4], /^[+-]?\d+\.\d%/);
     assert.match(await page.textContent('#experiment'), /sample ratio p = \d\.\d{3}/);
-    // The relay's own metrics: what the demo sent, counted.
-    assert.match(await page.textContent('#relay'), /spoor_events_accepted_total/);
+    // The relay's own counters, in words: what the demo sent, accepted and refused.
+    const relayRows = Object.fromEntries(await rows('relay'));
+    assert.ok(Number(relayRows['events accepted'].replace(/\D/g, '')) > 0, JSON.stringify(relayRows));
+    assert.match(relayRows['events refused (dead-letter log)'], /^[1-9][\d,]* — .*unknown_event/);
+    assert.match(relayRows['fsync of the event log, mean'], /^\d+\.\d\d ms$/);
     assert.deepEqual(errors, []);
     assert.equal(await page.$$eval('.error', (els) => els.length), 0);
   } finally {
