@@ -45,11 +45,13 @@ pub async fn send(
 ) -> Result<Summary, DemoError> {
     let http = reqwest::Client::new();
     let batch_url = format!("{}/api/events/batch", endpoint.trim_end_matches('/'));
-    // Check the key first so a wrong key is one clear error, not thousands of drops.
+    // Check the key first so a wrong key is one clear error, not thousands of drops. An
+    // empty batch is refused after the key is checked, so the probe adds no event (one sent
+    // here, ahead of the rest, would move the pipeline's watermark and make them all late).
     let probe = http
         .post(&batch_url)
         .bearer_auth(write_key)
-        .json(&json!({"batch": plan.duplicates}))
+        .json(&json!({"batch": []}))
         .send()
         .await?;
     if matches!(probe.status().as_u16(), 401 | 403) {
@@ -66,7 +68,8 @@ pub async fn send(
     }
     let stats = spoor.shutdown(Duration::from_secs(60)).await?;
     progress(total, total);
-    // The same events again: a client that retried after losing the answer.
+    // Events sent twice: a client that retried after losing the answer.
+    post(&http, &batch_url, write_key, &plan.duplicates).await?;
     post(&http, &batch_url, write_key, &plan.duplicates).await?;
     post(&http, &batch_url, write_key, &plan.invalid).await?;
     Ok(Summary {

@@ -57,6 +57,13 @@ async fn demo_traffic_reaches_the_log() {
     server.await.unwrap().unwrap();
 
     let log = read(&dir.path().join("log"));
+    // The SDK's calls come first, in event-time order, so only the planned late events (and
+    // the retried duplicates after them) arrive behind the pipeline's watermark.
+    let times: Vec<&str> = log[..plan.calls.len()]
+        .iter()
+        .map(|e| e["eventTime"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let mut by_id: HashMap<&str, usize> = HashMap::new();
     for e in &log {
         *by_id.entry(e["eventId"].as_str().unwrap()).or_default() += 1;
