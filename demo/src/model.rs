@@ -157,6 +157,7 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
         user_id: &user_id,
         variant,
         identified: false,
+        end,
     };
     let mut t = start + rng.random_range(0..span * 2 / 3);
     let mut last_call = 0;
@@ -185,11 +186,7 @@ fn plan_person(rng: &mut StdRng, user: usize, start: u64, end: u64, out: &mut Pl
     if !churned && user.is_multiple_of(LIVE_EVERY) {
         let live = end.saturating_sub(rng.random_range(MINUTE..HOUR));
         if last_call < live {
-            // The visit is still going on: what it would do after the end has not happened yet.
-            let before = out.calls.len();
             person.visit(rng, live, None, out);
-            let happened = out.calls[before..].partition_point(|c| c.at_ms <= end);
-            out.calls.truncate(before + happened);
         }
     }
     if user.is_multiple_of(25)
@@ -227,10 +224,13 @@ struct Person<'a> {
     user_id: &'a str,
     variant: &'static str,
     identified: bool,
+    /// End of the simulated period: a visit still going on then is cut there.
+    end: u64,
 }
 
 impl Person<'_> {
-    /// Plans one visit starting at `t` into `out`; returns the time of its last call.
+    /// Plans one visit starting at `t` into `out`, without what it would do after the end
+    /// (that has not happened yet); returns the time its last call would have.
     fn visit(
         &mut self,
         rng: &mut StdRng,
@@ -253,6 +253,8 @@ impl Person<'_> {
             session.sign_up(rng, self.user_id);
             self.identified = true;
         }
+        let happened = session.calls.partition_point(|c| c.at_ms <= self.end);
+        session.calls.truncate(happened);
         out.calls.extend(session.calls);
         session.t
     }
@@ -480,6 +482,20 @@ mod tests {
             .filter(|c| c.at_ms > config.end_ms - HOUR)
             .count();
         assert!(live >= 20, "{live} calls in the last hour");
-        assert!(a.calls.iter().all(|c| c.at_ms <= config.end_ms));
+    }
+
+    #[test]
+    fn nothing_is_planned_after_the_end() {
+        for seed in 0..20 {
+            let config = DemoConfig {
+                users: 300,
+                days: 7,
+                seed,
+                end_ms: 1_780_000_000_000,
+            };
+            let plan = plan(&config);
+            let last = plan.calls.iter().chain(&plan.late).map(|c| c.at_ms).max();
+            assert!(last <= Some(config.end_ms), "seed {seed}: {last:?}");
+        }
     }
 }
