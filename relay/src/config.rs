@@ -27,8 +27,7 @@ pub struct RelayConfig {
     pub cors_origins: Vec<String>,
     /// fsync before answering (turn off only to measure the rest).
     pub fsync: bool,
-    /// Threads serving HTTP; by default one fewer than the CPUs, at least one
-    /// (see [`RelayConfig::workers`]).
+    /// Threads serving HTTP; by default one per CPU (see [`RelayConfig::workers`]).
     pub workers: Option<usize>,
     /// The pipeline `spoor up` runs beside the relay (`[pipeline]`).
     pub pipeline: spoor_pipeline::PipelineConfig,
@@ -241,15 +240,13 @@ impl RelayConfig {
         }
     }
 
-    /// Threads serving HTTP: `workers` when set, else one fewer than the CPUs
-    /// (at least one). The last core is left to the log writer thread's
-    /// writes and fsyncs and to the kernel's network work: on 2 cores, one
-    /// HTTP thread answers more single events than two (BENCHMARKS.md, "Relay").
+    /// Threads serving HTTP: `workers` when set, else one per CPU. Each
+    /// request is processed on the thread that reads it; on 2 cores two
+    /// threads ingest a quarter more batched events than one and as many
+    /// single events (BENCHMARKS.md, "Relay").
     pub fn workers(&self) -> usize {
         self.workers
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1))
-            })
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1)
     }
 
@@ -292,9 +289,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn workers_default_leaves_a_core_and_an_explicit_count_wins() {
+    fn workers_default_is_one_per_cpu_and_an_explicit_count_wins() {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        assert_eq!(RelayConfig::default().workers(), (cpus - 1).max(1));
+        assert_eq!(RelayConfig::default().workers(), cpus);
         let config: RelayConfig = toml::from_str("workers = 3").unwrap();
         assert_eq!(config.workers(), 3);
         let zero: RelayConfig = toml::from_str("workers = 0").unwrap();

@@ -124,30 +124,17 @@ async fn ingest(
     };
     // From the check of the erased ids until the records are queued (see `erasure`).
     let gate = state.ingest_gate.read().await;
-    let prepared = if raw.len() < OFFLOAD_BYTES && !body::is_encoded(&request.headers) {
-        let prepared = prepare(state, request, &raw);
-        // The request's bytes share hyper's read buffer: let go of them before
-        // waiting for the log, so hyper can reuse that buffer for the next request
-        // instead of allocating a new one.
-        drop(raw);
-        prepared?
-    } else {
-        // A big or compressed batch is hundreds of microseconds of inflating,
-        // parsing and validation: done on the blocking pool, at most one per
-        // CPU at a time, so the HTTP threads keep answering small requests meanwhile.
-        let _permit = state
-            .cpu_permits
-            .acquire()
-            .await
-            .map_err(|_| ApiError::unavailable("shutting_down", "the relay is stopping", 5))?;
-        let state = Arc::clone(state);
-        tokio::task::spawn_blocking(move || {
-            background_priority();
-            prepare(&state, request, &raw)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("processing the request: {e}")))??
-    };
+    // Processed on this HTTP thread, as nginx processes a request on its worker:
+    // handing big bodies to the blocking pool cost a thread switch each way and
+    // a quarter of the batch throughput on 2 cores (BENCHMARKS.md, "Relay").
+    // A body is at most `max_request_bytes` after inflating, a few milliseconds
+    // of work, and the other HTTP threads answer meanwhile.
+    let prepared = prepare(state, request, &raw);
+    // The request's bytes share hyper's read buffer: let go of them before
+    // waiting for the log, so hyper can reuse that buffer for the next request
+    // instead of allocating a new one.
+    drop(raw);
+    let prepared = prepared?;
     let Prepared {
         accepted_counter,
         processed,
@@ -220,34 +207,6 @@ async fn ingest(
     }
     Ok(Json(json!({ "accepted": accepted, "rejected": processed.rejected })).into_response())
 }
-
-/// Lowers the calling thread's CPU priority to nice 10, once per thread.
-///
-/// Big bodies are processed on the blocking pool, and with 2 CPUs its threads
-/// kept the log writer and the HTTP thread waiting for a CPU: in a batch run
-/// the writer spent 46% of the time runnable but not running (schedstat),
-/// every acknowledgement waited behind that, and 18% of the CPU went idle.
-/// At a lower priority the pool gets what the latency-bound threads leave.
-/// (On Linux the nice value is per thread; elsewhere this does nothing.)
-fn background_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        thread_local! {
-            static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-        }
-        if !LOWERED.get() {
-            // SAFETY: setpriority reads no memory of ours; `who` = 0 is the
-            // calling thread. A failure leaves the priority as it was.
-            unsafe {
-                libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-            }
-            LOWERED.set(true);
-        }
-    }
-}
-
-/// Request bodies at least this large, and compressed ones, are processed on the blocking pool.
-const OFFLOAD_BYTES: usize = 16 * 1024;
 
 /// What [`prepare`] needs of the request besides its body.
 struct Request {

@@ -59,8 +59,6 @@ pub struct RelayState {
     pub dead_letter: GroupCommit,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// One permit per CPU for processing big request bodies off the HTTP threads.
-    pub cpu_permits: tokio::sync::Semaphore,
     /// Held for reading by an ingestion request from its check of the erased
     /// ids until its records are queued; for writing by an erasure adding ids
     /// (see [`crate::erasure`]).
@@ -119,9 +117,6 @@ impl Relay {
             dead_letter: GroupCommit::observed(dead_letter, metrics.log_observer("dead_letter")),
             metrics,
             config,
-            cpu_permits: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ),
             ingest_gate: tokio::sync::RwLock::new(()),
             erasing: tokio::sync::Mutex::new(()),
         };

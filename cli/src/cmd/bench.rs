@@ -55,7 +55,7 @@ pub struct RelayArgs {
     /// Threads of the generator's runtime, and nginx workers.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// The relay's HTTP threads (default: the relay's own default, one fewer than the CPUs).
+    /// The relay's HTTP threads (default: the relay's own default, one per CPU).
     #[arg(long)]
     relay_workers: Option<usize>,
     /// The nginx binary (default: found on PATH or in /usr/sbin).
