@@ -73,4 +73,17 @@ impl AnalyticsError {
             source,
         }
     }
+
+    /// True when a file that was listed was gone when it was opened: the pipeline
+    /// merged or rewrote it meanwhile, and reading again from a new listing succeeds.
+    pub fn is_vanished_file(&self) -> bool {
+        let not_found = |source: &std::io::Error| source.kind() == std::io::ErrorKind::NotFound;
+        match self {
+            AnalyticsError::Io { source, .. } => not_found(source),
+            AnalyticsError::Identities(spoor_pipeline::PipelineError::Io { source, .. }) => {
+                not_found(source)
+            }
+            _ => false,
+        }
+    }
 }

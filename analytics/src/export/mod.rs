@@ -27,6 +27,7 @@ use crate::params::{Params, TimeRange};
 use crate::store::DataDir;
 use crate::store::col;
 use crate::store::columns::{StrColumn, TimeColumn, json_property};
+use crate::store::layout;
 
 pub use parquet_out::PARQUET_ROW_GROUP_ROWS;
 
@@ -205,8 +206,7 @@ pub fn export<W: Write + Send>(
     out: W,
     mut progress: impl FnMut(&ExportProgress),
 ) -> Result<ExportProgress, AnalyticsError> {
-    let files = data.raw_files(query.events.as_deref(), query.range)?;
-    let plan = schema::plan(&files)?;
+    let (files, plan) = planned(data, query)?;
     let mut state = ExportProgress {
         rows_total: plan.rows,
         files_total: files.len() as u64,
@@ -218,29 +218,54 @@ pub fn export<W: Write + Send>(
         ExportFormat::Csv => Box::new(csv::CsvSink::new(out, &plan.schema)?),
         ExportFormat::Parquet => Box::new(parquet_out::ParquetSink::new(out, plan.schema.clone())?),
     };
-    for file in &files {
-        let inside = file.hour_inside(&query.range);
-        crate::store::scan::read_batches(&file.path, &plan.column_names(), |batch| {
-            state.rows_read += batch.num_rows() as u64;
-            let keep = selection(batch, query, inside, &file.path)?;
-            let batch = match keep {
-                Some(mask) => filter_record_batch(batch, &mask)?,
-                None => batch.clone(),
-            };
-            if batch.num_rows() > 0 {
-                let batch = schema::conform(&batch, &plan.schema)?;
-                sink.write(&batch)?;
-                state.rows_written += batch.num_rows() as u64;
-            }
-            progress(&state);
-            Ok(())
-        })?;
-        state.files_read += 1;
+    // Folder by folder, each opened whole when its turn comes: the pipeline may merge a
+    // folder's files while the export streams, and the rows already written cannot be taken back.
+    let columns = plan.column_names();
+    for folder in files.chunk_by(|a, b| a.path.parent() == b.path.parent()) {
+        let inside = folder[0].hour_inside(&query.range);
+        let dir = folder[0].path.parent().unwrap_or(data.root());
+        for (path, file) in layout::open_folder(dir)? {
+            crate::store::scan::read_open_batches(file, &path, &columns, |batch| {
+                state.rows_read += batch.num_rows() as u64;
+                let keep = selection(batch, query, inside, &path)?;
+                let batch = match keep {
+                    Some(mask) => filter_record_batch(batch, &mask)?,
+                    None => batch.clone(),
+                };
+                if batch.num_rows() > 0 {
+                    let batch = schema::conform(&batch, &plan.schema)?;
+                    sink.write(&batch)?;
+                    state.rows_written += batch.num_rows() as u64;
+                }
+                progress(&state);
+                Ok(())
+            })?;
+            state.files_read += 1;
+        }
     }
     sink.finish()?;
     progress(&state);
     Ok(state)
 }
+
+/// The files of the query's partitions and the export's columns, read again from a new
+/// listing when a file went away meanwhile (merged by the pipeline; a few times at most).
+fn planned(
+    data: &DataDir,
+    query: &ExportQuery,
+) -> Result<(Vec<layout::RawFile>, schema::Plan), AnalyticsError> {
+    let mut attempt = 1;
+    loop {
+        let files = data.raw_files(query.events.as_deref(), query.range)?;
+        match schema::plan(&files) {
+            Err(e) if e.is_vanished_file() && attempt < PLAN_ATTEMPTS => attempt += 1,
+            plan => return Ok((files, plan?)),
+        }
+    }
+}
+
+/// How often [`planned`] lists the files again.
+const PLAN_ATTEMPTS: usize = 5;
 
 /// The rows of `batch` to keep (`None`: all of them).
 fn selection(

@@ -7,58 +7,32 @@ use spoor_log::event::{EventType, StoredEvent};
 
 use super::*;
 
-/// Four events through the real log and pipeline: two page views in hour 10, two
-/// purchases in hour 11 (only purchases have the typed `revenue` column).
-fn fixture() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let event = |id: &str, name: &str, at: &str, properties: serde_json::Value| -> StoredEvent {
-        StoredEvent {
-            event_id: id.into(),
-            event_type: EventType::Track,
-            event_name: Some(name.into()),
-            user_id: Some("u1".into()),
-            anonymous_id: None,
-            previous_id: None,
-            group_id: None,
-            timestamp: Some(at.into()),
-            sent_at: Some(at.into()),
-            received_at: at.into(),
-            event_time: at.into(),
-            source: "web".into(),
-            properties: properties.as_object().cloned().unwrap_or_default(),
-            traits: Default::default(),
-            context: serde_json::Map::new(),
-            schema_version: None,
-            flags: Vec::new(),
-        }
-    };
-    let events = [
-        event(
-            "e1",
-            "page_viewed",
-            "2026-05-03T10:05:00Z",
-            json!({"plan": "pro", "path": "/a,b"}),
-        ),
-        event(
-            "e2",
-            "page_viewed",
-            "2026-05-03T10:55:00Z",
-            json!({"plan": "free"}),
-        ),
-        event(
-            "e3",
-            "purchase_completed",
-            "2026-05-03T11:10:00Z",
-            json!({"plan": "pro", "revenue": 12.5, "orderId": "o1", "currency": "USD"}),
-        ),
-        event(
-            "e4",
-            "purchase_completed",
-            "2026-05-03T11:40:00Z",
-            json!({"plan": "pro", "items": 3, "orderId": "o2", "currency": "USD"}),
-        ),
-    ];
-    let mut log = spoor_log::EventLog::open(&dir.path().join("log"), Default::default()).unwrap();
+/// A stored event of user `u1`.
+fn stored(id: &str, name: &str, at: &str, properties: serde_json::Value) -> StoredEvent {
+    StoredEvent {
+        event_id: id.into(),
+        event_type: EventType::Track,
+        event_name: Some(name.into()),
+        user_id: Some("u1".into()),
+        anonymous_id: None,
+        previous_id: None,
+        group_id: None,
+        timestamp: Some(at.into()),
+        sent_at: Some(at.into()),
+        received_at: at.into(),
+        event_time: at.into(),
+        source: "web".into(),
+        properties: properties.as_object().cloned().unwrap_or_default(),
+        traits: Default::default(),
+        context: serde_json::Map::new(),
+        schema_version: None,
+        flags: Vec::new(),
+    }
+}
+
+/// Appends `events` to the log of `dir` and runs the real pipeline over them.
+fn write(dir: &Path, events: &[StoredEvent]) {
+    let mut log = spoor_log::EventLog::open(&dir.join("log"), Default::default()).unwrap();
     let payloads: Vec<Vec<u8>> = events
         .iter()
         .map(|e| serde_json::to_vec(e).unwrap())
@@ -66,8 +40,41 @@ fn fixture() -> tempfile::TempDir {
     log.append(&payloads).unwrap();
     log.sync().unwrap();
     drop(log);
-    let mut runner = spoor_pipeline::Runner::open(dir.path(), Default::default()).unwrap();
+    let mut runner = spoor_pipeline::Runner::open(dir, Default::default()).unwrap();
     runner.run_to_end(|_| {}).unwrap();
+}
+
+/// Four events through the real log and pipeline: two page views in hour 10, two
+/// purchases in hour 11 (only purchases have the typed `revenue` column).
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let events = [
+        stored(
+            "e1",
+            "page_viewed",
+            "2026-05-03T10:05:00Z",
+            json!({"plan": "pro", "path": "/a,b"}),
+        ),
+        stored(
+            "e2",
+            "page_viewed",
+            "2026-05-03T10:55:00Z",
+            json!({"plan": "free"}),
+        ),
+        stored(
+            "e3",
+            "purchase_completed",
+            "2026-05-03T11:10:00Z",
+            json!({"plan": "pro", "revenue": 12.5, "orderId": "o1", "currency": "USD"}),
+        ),
+        stored(
+            "e4",
+            "purchase_completed",
+            "2026-05-03T11:40:00Z",
+            json!({"plan": "pro", "items": 3, "orderId": "o2", "currency": "USD"}),
+        ),
+    ];
+    write(dir.path(), &events);
     dir
 }
 
@@ -188,4 +195,102 @@ fn bad_parameters_are_named() {
         }]
     );
     assert_eq!(query.format, ExportFormat::Csv);
+}
+
+/// Two page views written by two pipeline passes: two range files in one folder, which
+/// a compaction merges into one. Returns the data directory and that folder.
+fn two_files_in_one_folder() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let view = |id: &str, at: &str| stored(id, "page_viewed", at, json!({"plan": "pro"}));
+    write(dir.path(), &[view("e1", "2026-05-03T10:05:00Z")]);
+    write(dir.path(), &[view("e2", "2026-05-03T10:55:00Z")]);
+    let folder = dir
+        .path()
+        .join("raw/date=2026-05-03/hour=10/event=page_viewed/source=web");
+    assert_eq!(parquet_count(&folder), 2, "one file per pass");
+    (dir, folder)
+}
+
+fn parquet_count(folder: &Path) -> usize {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".parquet") && !name.starts_with('.')
+        })
+        .count()
+}
+
+fn compact(folder: &Path) {
+    let merged = spoor_pipeline::compact::compact_parquet(
+        folder,
+        u64::MAX,
+        2,
+        &parquet::file::properties::WriterProperties::default(),
+    )
+    .unwrap();
+    assert_eq!(merged, 2);
+}
+
+fn exported_ids(out: &[u8]) -> Vec<String> {
+    let mut ids: Vec<String> = String::from_utf8(out.to_vec())
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            row["event_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_compaction_while_the_export_runs_loses_and_repeats_nothing() {
+    let (dir, folder) = two_files_in_one_folder();
+    let mut out = Vec::new();
+    let mut compacted = false;
+    // The first progress report comes after the files are listed and planned, before any is read.
+    export(&DataDir::new(dir.path()), &query(&[]), &mut out, |_| {
+        if !compacted {
+            compact(&folder);
+            compacted = true;
+        }
+    })
+    .unwrap();
+    assert_eq!(parquet_count(&folder), 1, "the compaction ran");
+    assert_eq!(exported_ids(&out), ["e1", "e2"]);
+}
+
+#[test]
+fn a_merge_s_inputs_still_on_disk_are_read_once() {
+    // The moment between the merged file's rename and its inputs' deletion.
+    let (dir, folder) = two_files_in_one_folder();
+    let inputs: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    compact(&folder);
+    for (path, bytes) in &inputs {
+        std::fs::write(path, bytes).unwrap();
+    }
+    assert_eq!(parquet_count(&folder), 3);
+    let (out, _) = run(dir.path(), &query(&[]));
+    assert_eq!(exported_ids(&out), ["e1", "e2"]);
+    let table = DataDir::new(dir.path())
+        .load(&crate::store::LoadSpec {
+            events: None,
+            range: query(&[]).range,
+            tag: crate::store::TagSource::None,
+            session: false,
+            value: false,
+        })
+        .unwrap();
+    assert_eq!(table.rows.len(), 2, "each event loaded once");
 }

@@ -73,7 +73,7 @@ pub fn raw_files(
                     continue;
                 }
                 for (source, source_dir) in partitions(&event_dir, "source")? {
-                    for path in parquet_files(&source_dir)? {
+                    for path in without_merged_inputs(parquet_files(&source_dir)?) {
                         files.push(RawFile {
                             day,
                             hour,
@@ -153,10 +153,61 @@ fn partitions(dir: &Path, key: &str) -> Result<Vec<(String, PathBuf)>, Analytics
 }
 
 fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, AnalyticsError> {
-    Ok(read_dir(dir)?
+    let mut files: Vec<PathBuf> = read_dir(dir)?
         .into_iter()
         .filter(|path| is_parquet(path))
-        .collect())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Drops the files of one folder that a compaction has already replaced: the pipeline
+/// renames the merged `part-A-B` file into place before it deletes its inputs, so a
+/// range file whose log range lies inside another file's is an input about to go,
+/// and its rows are in the merged file too.
+fn without_merged_inputs(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let range = |path: &PathBuf| {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .and_then(spoor_pipeline::range_file::parse_name)
+    };
+    let ranges: Vec<(u64, u64)> = paths.iter().filter_map(range).collect();
+    paths
+        .into_iter()
+        .filter(|path| {
+            range(path).is_none_or(|(first, last)| {
+                !ranges
+                    .iter()
+                    .any(|&(a, b)| a <= first && last <= b && (a, b) != (first, last))
+            })
+        })
+        .collect()
+}
+
+/// How often [`open_folder`] lists a folder again when one of its files went away
+/// between listing and opening.
+const OPEN_ATTEMPTS: usize = 5;
+
+/// Opens every current Parquet file of one raw partition folder at once, sorted by
+/// name: a snapshot a compaction running meanwhile cannot change, since the pipeline
+/// only merges files of the same folder and an open file stays readable after it is
+/// deleted. A file deleted between listing and opening (a merge that just finished)
+/// makes it list the folder again.
+pub fn open_folder(dir: &Path) -> Result<Vec<(PathBuf, std::fs::File)>, AnalyticsError> {
+    let mut attempt = 1;
+    loop {
+        let opened: Result<Vec<_>, AnalyticsError> = without_merged_inputs(parquet_files(dir)?)
+            .into_iter()
+            .map(|path| match std::fs::File::open(&path) {
+                Ok(file) => Ok((path, file)),
+                Err(error) => Err(AnalyticsError::io(path, error)),
+            })
+            .collect();
+        match opened {
+            Err(e) if e.is_vanished_file() && attempt < OPEN_ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
 }
 
 /// Decodes `%XX` escapes of a Hive partition value.
@@ -191,6 +242,22 @@ pub fn percent_decode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_merge_s_inputs_are_left_out_once_the_merged_file_is_there() {
+        let names = [
+            "part-00000000000000000000-00000000000000000009.parquet",
+            "part-00000000000000000000-00000000000000000019.parquet",
+            "part-00000000000000000010-00000000000000000019.parquet",
+            "part-00000000000000000020-00000000000000000029.parquet",
+            "other.parquet",
+        ];
+        let kept = without_merged_inputs(names.iter().map(PathBuf::from).collect());
+        assert_eq!(
+            kept,
+            [names[1], names[3], names[4]].map(PathBuf::from).to_vec()
+        );
+    }
 
     #[test]
     fn decodes_partition_values() {

@@ -127,8 +127,20 @@ impl DataDir {
 
     /// Reads the rows `spec` asks for, with identities applied. Files are read on
     /// as many threads as there are cores, each thread a contiguous share of the
-    /// files (by bytes), and the shares are merged in file order.
+    /// files (by bytes), and the shares are merged in file order. A file the
+    /// pipeline merged away while it was being read makes it start over from a
+    /// new listing (a few times at most).
     pub fn load(&self, spec: &LoadSpec) -> Result<EventTable, AnalyticsError> {
+        let mut attempt = 1;
+        loop {
+            match self.load_once(spec) {
+                Err(e) if e.is_vanished_file() && attempt < LOAD_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    fn load_once(&self, spec: &LoadSpec) -> Result<EventTable, AnalyticsError> {
         let identities = self.identities()?;
         let files = self.raw_files(spec.events.as_deref(), spec.range)?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -171,6 +183,9 @@ impl DataDir {
         Ok(merged)
     }
 }
+
+/// How often [`DataDir::load`] starts over when a listed file went away.
+const LOAD_ATTEMPTS: usize = 5;
 
 /// Splits `files` into at most `parts` contiguous shares of about equal bytes.
 fn split_by_size(files: &[RawFile], parts: usize) -> Vec<&[RawFile]> {

@@ -17,13 +17,23 @@ pub const BATCH_ROWS: usize = 16 * 1024;
 pub fn read_batches(
     path: &Path,
     columns: &[&str],
+    each: impl FnMut(&RecordBatch) -> Result<(), AnalyticsError>,
+) -> Result<(), AnalyticsError> {
+    let file = File::open(path).map_err(|error| AnalyticsError::io(path, error))?;
+    read_open_batches(file, path, columns, each)
+}
+
+/// Like [`read_batches`], from `file` already open (`path` names it in errors).
+pub fn read_open_batches(
+    file: File,
+    path: &Path,
+    columns: &[&str],
     mut each: impl FnMut(&RecordBatch) -> Result<(), AnalyticsError>,
 ) -> Result<(), AnalyticsError> {
     let parquet_error = |source| AnalyticsError::Parquet {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(|error| AnalyticsError::io(path, error))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
     let roots: Vec<usize> = builder
         .parquet_schema()
