@@ -48,13 +48,17 @@ pub struct RelayBenchOptions {
     pub only: Option<Workload>,
 }
 
-/// One of the two workloads the benchmark runs.
+/// A workload the benchmark runs: single events and batches by default, the
+/// mixed one when asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
     /// One event per request on `POST /api/events`.
     Single,
     /// `batch_size` events per request on `POST /api/events/batch`.
     Batch,
+    /// Both at once: an eighth of the connections (at least one) send batches,
+    /// the others single events; shows what batches cost the single events' latency.
+    Mixed,
 }
 
 /// One measured target and workload.
@@ -64,6 +68,8 @@ pub struct Scenario {
     pub target: &'static str,
     /// What each request carries.
     pub workload: String,
+    /// The workload this row belongs to.
+    pub kind: Workload,
     /// What was measured, all rounds together.
     pub result: LoadResult,
     /// Requests/s of each round, in order.
@@ -138,28 +144,40 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
             .map(|b| batch_body(&format!("batch-{b:03}"), options.batch_size, &now))
             .collect::<Vec<_>>(),
     );
-    let spec = |addr, path: &str, bodies: &Arc<Vec<Bytes>>, events_per_request| LoadSpec {
-        addr,
-        path: path.to_string(),
-        authorization: Some(format!("Bearer {WRITE_KEY}")),
-        bodies: Arc::clone(bodies),
-        events_per_request,
-        connections: options.connections,
-        warmup: options.warmup,
-        duration: options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1),
+    let single_part = |connections| Part {
+        label: "single event".to_string(),
+        path: "/api/events",
+        bodies: Arc::clone(&singles),
+        events_per_request: 1,
+        connections,
     };
-    let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
-    let mut workloads = Vec::new();
-    if wanted(Workload::Single) {
-        workloads.push(("single event".to_string(), "/api/events", &singles, 1));
-    }
-    if wanted(Workload::Batch) {
-        workloads.push((
-            format!("batch of {} events", options.batch_size),
-            "/api/events/batch",
-            &batches,
-            options.batch_size,
-        ));
+    let batch_part = |connections| Part {
+        label: format!("batch of {} events", options.batch_size),
+        path: "/api/events/batch",
+        bodies: Arc::clone(&batches),
+        events_per_request: options.batch_size,
+        connections,
+    };
+    let mut workloads: Vec<(Workload, Vec<Part>)> = Vec::new();
+    match options.only {
+        None | Some(Workload::Single) | Some(Workload::Batch) => {
+            let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
+            if wanted(Workload::Single) {
+                workloads.push((Workload::Single, vec![single_part(options.connections)]));
+            }
+            if wanted(Workload::Batch) {
+                workloads.push((Workload::Batch, vec![batch_part(options.connections)]));
+            }
+        }
+        Some(Workload::Mixed) => {
+            let batch_connections = (options.connections / 8).max(1);
+            let mut singles =
+                single_part(options.connections.saturating_sub(batch_connections).max(1));
+            singles.label.push_str(", beside batches");
+            let mut batches = batch_part(batch_connections);
+            batches.label.push_str(", beside single events");
+            workloads.push((Workload::Mixed, vec![singles, batches]));
+        }
     }
     let mut targets = Vec::new();
     if let Some(nginx) = &nginx {
@@ -167,33 +185,57 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
     }
     targets.push(("relay", server.addr));
 
+    let round_duration = options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut acknowledged_events = 0;
-    for (workload, path, bodies, events_per_request) in workloads {
-        let specs: Vec<_> = targets
-            .iter()
-            .map(|&(target, addr)| (target, spec(addr, path, bodies, events_per_request)))
-            .collect();
+    for (kind, parts) in workloads {
         // The targets take turns, round after round; each row sums its rounds.
         let first = scenarios.len();
         for round in 0..options.rounds.max(1) {
-            for (i, (target, spec)) in specs.iter().enumerate() {
-                let result = client.block_on(load::run(spec))?;
-                if *target == "relay" {
-                    acknowledged_events +=
-                        result.ok_requests_total * result.events_per_request as u64;
-                }
-                if round == 0 {
-                    scenarios.push(Scenario {
-                        target,
-                        workload: workload.clone(),
-                        round_rates: vec![result.requests_per_second()],
-                        result,
-                    });
-                } else {
-                    let scenario = &mut scenarios[first + i];
-                    scenario.round_rates.push(result.requests_per_second());
-                    scenario.result.merge(result);
+            for (t, &(target, addr)) in targets.iter().enumerate() {
+                let specs: Vec<LoadSpec> = parts
+                    .iter()
+                    .map(|part| LoadSpec {
+                        addr,
+                        path: part.path.to_string(),
+                        authorization: Some(format!("Bearer {WRITE_KEY}")),
+                        bodies: Arc::clone(&part.bodies),
+                        events_per_request: part.events_per_request,
+                        connections: part.connections,
+                        warmup: options.warmup,
+                        duration: round_duration,
+                    })
+                    .collect();
+                // The parts of a workload load the target at the same time.
+                let results = client.block_on(async {
+                    let runs: Vec<_> = specs
+                        .into_iter()
+                        .map(|spec| tokio::spawn(async move { load::run(&spec).await }))
+                        .collect();
+                    let mut results = Vec::with_capacity(runs.len());
+                    for run in runs {
+                        results.push(run.await??);
+                    }
+                    Ok::<_, LoadError>(results)
+                })?;
+                for (p, (part, result)) in parts.iter().zip(results).enumerate() {
+                    if target == "relay" {
+                        acknowledged_events +=
+                            result.ok_requests_total * result.events_per_request as u64;
+                    }
+                    if round == 0 {
+                        scenarios.push(Scenario {
+                            target,
+                            workload: part.label.clone(),
+                            kind,
+                            round_rates: vec![result.requests_per_second()],
+                            result,
+                        });
+                    } else {
+                        let scenario = &mut scenarios[first + t * parts.len() + p];
+                        scenario.round_rates.push(result.requests_per_second());
+                        scenario.result.merge(result);
+                    }
                 }
             }
         }
@@ -208,6 +250,16 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         durable_records: durable.load(Ordering::Acquire),
         relay_workers,
     })
+}
+
+/// One stream of requests of a workload.
+struct Part {
+    /// The row's name in the report.
+    label: String,
+    path: &'static str,
+    bodies: Arc<Vec<Bytes>>,
+    events_per_request: usize,
+    connections: usize,
 }
 
 /// A `{"batch": [...]}` body of `size` events with ids `{tag}-00000`, ...
@@ -297,11 +349,8 @@ impl RelayServer {
 mod tests {
     use super::*;
 
-    /// A short run against a real relay: every acknowledged event is durable
-    /// and nothing failed.
-    #[test]
-    fn short_run_acknowledges_only_durable_events() {
-        let options = RelayBenchOptions {
+    fn short_options(only: Option<Workload>) -> RelayBenchOptions {
+        RelayBenchOptions {
             connections: 4,
             warmup: Duration::from_millis(100),
             duration: Duration::from_millis(400),
@@ -312,8 +361,40 @@ mod tests {
             data_parent: None,
             threads: 2,
             relay_workers: None,
-            only: None,
-        };
+            only,
+        }
+    }
+
+    /// Both parts of the mixed workload load the relay together and get a row each.
+    #[test]
+    fn mixed_run_has_a_row_per_part_and_only_durable_events() {
+        let report = run(&short_options(Some(Workload::Mixed))).unwrap();
+        let rows: Vec<(&str, usize)> = report
+            .scenarios
+            .iter()
+            .map(|s| (s.workload.as_str(), s.result.events_per_request))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("single event, beside batches", 1),
+                ("batch of 10 events, beside single events", 10)
+            ]
+        );
+        for s in &report.scenarios {
+            assert_eq!(s.kind, Workload::Mixed);
+            assert_eq!(s.round_rates.len(), 2);
+            assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);
+            assert!(s.result.ok_requests > 0);
+        }
+        assert_eq!(report.durable_records, report.acknowledged_events);
+    }
+
+    /// A short run against a real relay: every acknowledged event is durable
+    /// and nothing failed.
+    #[test]
+    fn short_run_acknowledges_only_durable_events() {
+        let options = short_options(None);
         let report = run(&options).unwrap();
         assert_eq!(report.scenarios.len(), 2);
         for s in &report.scenarios {

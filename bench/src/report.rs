@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::relay::RelayBenchReport;
+use crate::relay::{RelayBenchReport, Workload};
 use crate::stages::StageTimes;
 
 /// The load results: one row per target and workload, then the comparisons.
@@ -47,13 +47,16 @@ pub fn markdown(report: &RelayBenchReport) -> String {
         );
     }
     out.push('\n');
-    let find = |target: &str, single: bool| {
+    let find = |target: &str, kind: Workload| {
         report
             .scenarios
             .iter()
-            .find(|s| s.target == target && (s.workload == "single event") == single)
+            .find(|s| s.target == target && s.kind == kind)
     };
-    if let (Some(relay), Some(nginx)) = (find("relay", true), find("nginx 204", true)) {
+    if let (Some(relay), Some(nginx)) = (
+        find("relay", Workload::Single),
+        find("nginx 204", Workload::Single),
+    ) {
         let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
         let by_round: Vec<String> = relay
             .round_rates
@@ -71,7 +74,7 @@ pub fn markdown(report: &RelayBenchReport) -> String {
             by_round.join(", ")
         );
     }
-    if let Some(batch) = find("relay", false) {
+    if let Some(batch) = find("relay", Workload::Batch) {
         let _ = writeln!(
             out,
             "- batches: {} events/s (target: at least 250,000)",

@@ -70,8 +70,9 @@ pub struct RelayArgs {
     /// Where the relay's temporary data directory is made (default: the OS temp dir).
     #[arg(long)]
     data_parent: Option<PathBuf>,
-    /// Run only single events or only batches (default: both).
-    #[arg(long, value_parser = ["single", "batch"])]
+    /// Run only single events, only batches, or both at once on one relay
+    /// (`mixed`: an eighth of the connections send batches; default: single, then batch).
+    #[arg(long, value_parser = ["single", "batch", "mixed"])]
     only: Option<String>,
 }
 
@@ -116,6 +117,7 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
         relay_workers: args.relay_workers,
         only: args.only.as_deref().map(|w| match w {
             "single" => Workload::Single,
+            "mixed" => Workload::Mixed,
             _ => Workload::Batch,
         }),
     };
