@@ -163,6 +163,7 @@ fn writer_loop(
             let started = Instant::now();
             log.sync()?;
             fsync = started.elapsed();
+            log.release_cache();
             Ok(range)
         });
         payloads.clear();

@@ -36,11 +36,12 @@ impl Default for LogOptions {
     }
 }
 
-/// Bytes of a segment's newest records kept in the page cache after they are
-/// synced, for the pipeline that follows the log; older pages are let go. On
-/// the benchmark VM, copying appends into page-cache pages the kernel has to
-/// take from free memory was a third of all CPU samples in a batch run, while
-/// reused pages copy several times faster (BENCHMARKS.md, "Relay").
+/// Bytes of a segment's newest records the group-commit writer keeps in the
+/// page cache once they are synced, for the pipeline that follows the log;
+/// older pages are let go ([`EventLog::release_cache`]). On the benchmark VM,
+/// copying appends into page-cache pages the kernel has to take from free
+/// memory was a third of all CPU samples in a batch run, while reused pages
+/// copy several times faster (BENCHMARKS.md, "Relay").
 pub const CACHED_TAIL_BYTES: u64 = 32 << 20;
 
 /// Pages are let go in steps of at least this many bytes.
@@ -179,15 +180,19 @@ impl EventLog {
             self.file
                 .sync_data()
                 .map_err(|e| LogError::io("fsync", &self.file_path, e))?;
-            self.release_cache();
         }
         Ok(())
     }
 
-    /// Lets the kernel drop the synced pages of the segment older than its last
+    /// Lets the kernel drop the pages of the current segment older than its last
     /// [`CACHED_TAIL_BYTES`] from the page cache, so it reuses them for the next
-    /// appends instead of taking new memory for each (see the constant).
-    fn release_cache(&mut self) {
+    /// appends instead of taking new memory for each (see the constant). For a
+    /// writer that appends for a long time ([`crate::GroupCommit`]), after a
+    /// [`EventLog::sync`]; does nothing when fsync is off (the pages may still be dirty).
+    pub fn release_cache(&mut self) {
+        if !self.options.fsync {
+            return;
+        }
         let until = self.len.saturating_sub(CACHED_TAIL_BYTES);
         if until < self.uncached + RELEASE_STEP_BYTES {
             return;
