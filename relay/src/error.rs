@@ -107,6 +107,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            // The client learns what to do from the answer; whoever runs the relay
+            // learns from this line that the disk, the log or the relay itself failed.
+            tracing::error!(
+                status = self.status.as_u16(),
+                code = self.code,
+                "{}",
+                self.message
+            );
+        }
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after {
             response
@@ -114,5 +124,56 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer for the test subscriber that keeps what was logged.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged_by(answers: impl FnOnce()) -> String {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, answers);
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_server_error_is_logged_and_a_client_error_is_not() {
+        let logged = logged_by(|| {
+            drop(
+                ApiError::unavailable("storage_full", "the relay's disk is full", 30)
+                    .into_response(),
+            );
+        });
+        assert!(logged.contains("ERROR"), "{logged}");
+        assert!(
+            logged.contains("storage_full") && logged.contains("disk is full"),
+            "{logged}"
+        );
+        let logged = logged_by(|| {
+            drop(ApiError::bad_request("invalid_json", "not JSON").into_response());
+        });
+        assert_eq!(logged, "");
     }
 }

@@ -248,7 +248,11 @@ pub async fn export(
             .map_err(|e| std::io::Error::other(e.to_string()))
             .and_then(|_| out.flush());
         if let Err(e) = written {
-            // The client learns of it as a broken body; it may be gone already.
+            // The client learns of it only as a broken body, so the reason is
+            // logged here, unless the client is what went away.
+            if !tx.is_closed() {
+                tracing::error!("an export stopped after it started: {e}");
+            }
             let _ = tx.blocking_send(Err(e));
         }
     });

@@ -35,6 +35,13 @@ pub struct UpArgs {
 
 /// Loads the configuration, opens the relay and serves it.
 pub fn run(args: UpArgs, with_pipeline: bool) -> anyhow::Result<()> {
+    // The relay's errors (a full disk, a failed log write, a broken export) go to
+    // stderr, one line each; its answers already tell the clients.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_target(false)
+        .try_init();
     let mut config =
         RelayConfig::load(args.config.as_deref()).context("loading the configuration")?;
     if let Some(dir) = args.data_dir {
