@@ -88,6 +88,10 @@ fn follow(
     last_error: &Mutex<Option<String>>,
 ) {
     let report = |e: PipelineError| {
+        tracing::error!(
+            "the pipeline stopped on an error; it starts again from the committed position in {} s: {e}",
+            RETRY_AFTER.as_secs()
+        );
         if let Ok(mut slot) = last_error.lock() {
             *slot = Some(e.to_string());
         }
