@@ -80,9 +80,7 @@ impl AnalyticsError {
         let not_found = |source: &std::io::Error| source.kind() == std::io::ErrorKind::NotFound;
         match self {
             AnalyticsError::Io { source, .. } => not_found(source),
-            AnalyticsError::Identities(spoor_pipeline::PipelineError::Io { source, .. }) => {
-                not_found(source)
-            }
+            AnalyticsError::Identities(e) => e.is_not_found(),
             _ => false,
         }
     }

@@ -92,4 +92,9 @@ impl PipelineError {
             message: message.into(),
         }
     }
+
+    /// True when a file operation found no such file (a file listed, then merged away).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, PipelineError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
 }

@@ -180,7 +180,7 @@ fn to_batch(links: &[IdentityLink]) -> Result<RecordBatch, PipelineError> {
 
 fn read_links(dir: &Path, below: u64) -> Result<Vec<IdentityLink>, PipelineError> {
     let mut out = Vec::new();
-    for file in range_file::list(dir)? {
+    for file in range_file::list_current(dir)? {
         if file.last >= below {
             continue;
         }
@@ -200,8 +200,13 @@ fn read_links(dir: &Path, below: u64) -> Result<Vec<IdentityLink>, PipelineError
 
 /// Every linked id of `data_dir` with its person, chains resolved (`anonymous_id → person_id`).
 pub fn read(data_dir: &Path) -> Result<HashMap<String, String>, PipelineError> {
-    let mut identity = Identity::new();
-    identity.load(&crate::layout::Layout::new(data_dir).identities(), u64::MAX)?;
+    let dir = crate::layout::Layout::new(data_dir).identities();
+    // The pipeline may merge these files while they are read.
+    let identity = range_file::retry_vanished(|| {
+        let mut identity = Identity::new();
+        identity.load(&dir, u64::MAX)?;
+        Ok(identity)
+    })?;
     let resolved = identity
         .links
         .keys()

@@ -64,6 +64,45 @@ pub fn list(dir: &Path) -> Result<Vec<RangeFile>, PipelineError> {
     Ok(out)
 }
 
+/// Whether `range` lies inside another of `ranges` (its own range may be among them):
+/// the file is an input of a compaction whose merged file is already in place, and
+/// its rows are in that file too. Readers leave such files out.
+pub fn merged_away(ranges: &[(u64, u64)], range: (u64, u64)) -> bool {
+    let (first, last) = range;
+    ranges
+        .iter()
+        .any(|&(a, b)| a <= first && last <= b && (a, b) != range)
+}
+
+/// The range files of `dir` a reader should read, by first offset: [`list`] without
+/// the inputs of a merge whose merged file is already in place ([`merged_away`]).
+pub fn list_current(dir: &Path) -> Result<Vec<RangeFile>, PipelineError> {
+    let files = list(dir)?;
+    let ranges: Vec<(u64, u64)> = files.iter().map(|f| (f.first, f.last)).collect();
+    Ok(files
+        .into_iter()
+        .filter(|f| !merged_away(&ranges, (f.first, f.last)))
+        .collect())
+}
+
+/// How often [`retry_vanished`] runs a read again.
+const READ_ATTEMPTS: usize = 5;
+
+/// Runs `read` again (a few times at most) while it fails on a file that was listed
+/// and then not found: a compaction deleted it after merging it, and a new listing
+/// finds the merged file instead.
+pub fn retry_vanished<T>(
+    mut read: impl FnMut() -> Result<T, PipelineError>,
+) -> Result<T, PipelineError> {
+    let mut attempt = 1;
+    loop {
+        match read() {
+            Err(e) if e.is_not_found() && attempt < READ_ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
 /// Every folder under `root` (itself included) that holds files, recursively.
 pub fn walk_dirs(root: &Path) -> Result<Vec<PathBuf>, PipelineError> {
     let mut out = Vec::new();

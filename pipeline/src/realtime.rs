@@ -412,10 +412,15 @@ pub fn read(data_dir: &Path) -> Result<Vec<RealtimeRow>, PipelineError> {
 
 /// The realtime rows of minutes starting at or after `since_ms` (epoch ms).
 pub fn read_since(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, PipelineError> {
+    // The pipeline may merge these files while they are read.
+    range_file::retry_vanished(|| read_since_once(data_dir, since_ms))
+}
+
+fn read_since_once(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, PipelineError> {
     let layout = Layout::new(data_dir);
     let committed = crate::checkpoint::committed_offset(data_dir)?;
     let dir = layout.realtime();
-    let mut paths: Vec<_> = range_file::list(&dir)?
+    let mut paths: Vec<_> = range_file::list_current(&dir)?
         .into_iter()
         .filter(|f| f.last < committed)
         .map(|f| f.path)

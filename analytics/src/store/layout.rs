@@ -175,11 +175,7 @@ fn without_merged_inputs(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     paths
         .into_iter()
         .filter(|path| {
-            range(path).is_none_or(|(first, last)| {
-                !ranges
-                    .iter()
-                    .any(|&(a, b)| a <= first && last <= b && (a, b) != (first, last))
-            })
+            range(path).is_none_or(|range| !spoor_pipeline::range_file::merged_away(&ranges, range))
         })
         .collect()
 }
