@@ -75,13 +75,9 @@ impl AnalyticsError {
     }
 
     /// True when a file that was listed was gone when it was opened: the pipeline
-    /// merged or rewrote it meanwhile, and reading again from a new listing succeeds.
+    /// merged it away meanwhile, and reading again from a new listing succeeds
+    /// (see `spoor_pipeline::range_file::retry_vanished`).
     pub fn is_vanished_file(&self) -> bool {
-        let not_found = |source: &std::io::Error| source.kind() == std::io::ErrorKind::NotFound;
-        match self {
-            AnalyticsError::Io { source, .. } => not_found(source),
-            AnalyticsError::Identities(e) => e.is_not_found(),
-            _ => false,
-        }
+        matches!(self, AnalyticsError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 }

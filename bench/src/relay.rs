@@ -158,17 +158,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         events_per_request: options.batch_size,
         connections,
     };
-    let mut workloads: Vec<(Workload, Vec<Part>)> = Vec::new();
-    match options.only {
-        None | Some(Workload::Single) | Some(Workload::Batch) => {
-            let wanted = |w: Workload| options.only.is_none_or(|only| only == w);
-            if wanted(Workload::Single) {
-                workloads.push((Workload::Single, vec![single_part(options.connections)]));
-            }
-            if wanted(Workload::Batch) {
-                workloads.push((Workload::Batch, vec![batch_part(options.connections)]));
-            }
-        }
+    let workloads: Vec<(Workload, Vec<Part>)> = match options.only {
         Some(Workload::Mixed) => {
             let batch_connections = (options.connections / 8).max(1);
             let mut singles =
@@ -176,9 +166,17 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
             singles.label.push_str(", beside batches");
             let mut batches = batch_part(batch_connections);
             batches.label.push_str(", beside single events");
-            workloads.push((Workload::Mixed, vec![singles, batches]));
+            vec![(Workload::Mixed, vec![singles, batches])]
         }
-    }
+        only => [
+            (Workload::Single, single_part(options.connections)),
+            (Workload::Batch, batch_part(options.connections)),
+        ]
+        .into_iter()
+        .filter(|(workload, _)| only.is_none_or(|only| only == *workload))
+        .map(|(workload, part)| (workload, vec![part]))
+        .collect(),
+    };
     let mut targets = Vec::new();
     if let Some(nginx) = &nginx {
         targets.push(("nginx 204", nginx.addr()));

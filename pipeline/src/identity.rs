@@ -202,7 +202,7 @@ fn read_links(dir: &Path, below: u64) -> Result<Vec<IdentityLink>, PipelineError
 pub fn read(data_dir: &Path) -> Result<HashMap<String, String>, PipelineError> {
     let dir = crate::layout::Layout::new(data_dir).identities();
     // The pipeline may merge these files while they are read.
-    let identity = range_file::retry_vanished(|| {
+    let identity = range_file::retry_vanished(PipelineError::is_not_found, || {
         let mut identity = Identity::new();
         identity.load(&dir, u64::MAX)?;
         Ok(identity)

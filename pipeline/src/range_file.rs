@@ -88,16 +88,18 @@ pub fn list_current(dir: &Path) -> Result<Vec<RangeFile>, PipelineError> {
 /// How often [`retry_vanished`] runs a read again.
 const READ_ATTEMPTS: usize = 5;
 
-/// Runs `read` again (a few times at most) while it fails on a file that was listed
-/// and then not found: a compaction deleted it after merging it, and a new listing
-/// finds the merged file instead.
-pub fn retry_vanished<T>(
-    mut read: impl FnMut() -> Result<T, PipelineError>,
-) -> Result<T, PipelineError> {
+/// Runs `read` again (a few times at most) while it fails with an error `vanished`
+/// says is a file that was listed and then not found: a compaction deleted it after
+/// merging it, and a new listing finds the merged file instead. Generic over the
+/// error so the analytics' readers retry the same way.
+pub fn retry_vanished<T, E>(
+    vanished: impl Fn(&E) -> bool,
+    mut read: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let mut attempt = 1;
     loop {
         match read() {
-            Err(e) if e.is_not_found() && attempt < READ_ATTEMPTS => attempt += 1,
+            Err(e) if vanished(&e) && attempt < READ_ATTEMPTS => attempt += 1,
             other => return other,
         }
     }

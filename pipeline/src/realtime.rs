@@ -413,7 +413,9 @@ pub fn read(data_dir: &Path) -> Result<Vec<RealtimeRow>, PipelineError> {
 /// The realtime rows of minutes starting at or after `since_ms` (epoch ms).
 pub fn read_since(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, PipelineError> {
     // The pipeline may merge these files while they are read.
-    range_file::retry_vanished(|| read_since_once(data_dir, since_ms))
+    range_file::retry_vanished(PipelineError::is_not_found, || {
+        read_since_once(data_dir, since_ms)
+    })
 }
 
 fn read_since_once(data_dir: &Path, since_ms: i64) -> Result<Vec<RealtimeRow>, PipelineError> {

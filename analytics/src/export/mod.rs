@@ -254,18 +254,12 @@ fn planned(
     data: &DataDir,
     query: &ExportQuery,
 ) -> Result<(Vec<layout::RawFile>, schema::Plan), AnalyticsError> {
-    let mut attempt = 1;
-    loop {
+    spoor_pipeline::range_file::retry_vanished(AnalyticsError::is_vanished_file, || {
         let files = data.raw_files(query.events.as_deref(), query.range)?;
-        match schema::plan(&files) {
-            Err(e) if e.is_vanished_file() && attempt < PLAN_ATTEMPTS => attempt += 1,
-            plan => return Ok((files, plan?)),
-        }
-    }
+        let plan = schema::plan(&files)?;
+        Ok((files, plan))
+    })
 }
-
-/// How often [`planned`] lists the files again.
-const PLAN_ATTEMPTS: usize = 5;
 
 /// The rows of `batch` to keep (`None`: all of them).
 fn selection(

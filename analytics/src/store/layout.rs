@@ -180,30 +180,21 @@ fn without_merged_inputs(paths: Vec<PathBuf>) -> Vec<PathBuf> {
         .collect()
 }
 
-/// How often [`open_folder`] lists a folder again when one of its files went away
-/// between listing and opening.
-const OPEN_ATTEMPTS: usize = 5;
-
 /// Opens every current Parquet file of one raw partition folder at once, sorted by
 /// name: a snapshot a compaction running meanwhile cannot change, since the pipeline
 /// only merges files of the same folder and an open file stays readable after it is
 /// deleted. A file deleted between listing and opening (a merge that just finished)
 /// makes it list the folder again.
 pub fn open_folder(dir: &Path) -> Result<Vec<(PathBuf, std::fs::File)>, AnalyticsError> {
-    let mut attempt = 1;
-    loop {
-        let opened: Result<Vec<_>, AnalyticsError> = without_merged_inputs(parquet_files(dir)?)
+    spoor_pipeline::range_file::retry_vanished(AnalyticsError::is_vanished_file, || {
+        without_merged_inputs(parquet_files(dir)?)
             .into_iter()
             .map(|path| match std::fs::File::open(&path) {
                 Ok(file) => Ok((path, file)),
                 Err(error) => Err(AnalyticsError::io(path, error)),
             })
-            .collect();
-        match opened {
-            Err(e) if e.is_vanished_file() && attempt < OPEN_ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
+            .collect()
+    })
 }
 
 /// Decodes `%XX` escapes of a Hive partition value.

@@ -11,6 +11,8 @@ pub mod scan;
 
 use std::path::{Path, PathBuf};
 
+use spoor_pipeline::range_file::retry_vanished;
+
 use crate::error::AnalyticsError;
 use crate::params::TimeRange;
 use crate::table::{EventTable, Interner, Key, NONE, Row};
@@ -131,13 +133,7 @@ impl DataDir {
     /// pipeline merged away while it was being read makes it start over from a
     /// new listing (a few times at most).
     pub fn load(&self, spec: &LoadSpec) -> Result<EventTable, AnalyticsError> {
-        let mut attempt = 1;
-        loop {
-            match self.load_once(spec) {
-                Err(e) if e.is_vanished_file() && attempt < LOAD_ATTEMPTS => attempt += 1,
-                other => return other,
-            }
-        }
+        retry_vanished(AnalyticsError::is_vanished_file, || self.load_once(spec))
     }
 
     fn load_once(&self, spec: &LoadSpec) -> Result<EventTable, AnalyticsError> {
@@ -183,9 +179,6 @@ impl DataDir {
         Ok(merged)
     }
 }
-
-/// How often [`DataDir::load`] starts over when a listed file went away.
-const LOAD_ATTEMPTS: usize = 5;
 
 /// Splits `files` into at most `parts` contiguous shares of about equal bytes.
 fn split_by_size(files: &[RawFile], parts: usize) -> Vec<&[RawFile]> {
