@@ -148,21 +148,15 @@ pub fn clean(dir: &Path, from: u64) -> Result<usize, PipelineError> {
             }
         }
     }
-    let files = list(dir)?;
-    let mut cover: Option<(u64, u64)> = None;
-    for f in &files {
-        if f.first >= from {
-            remove(&f.path)?;
-            removed += 1;
-            continue;
-        }
-        match cover {
-            Some((a, b)) if f.first >= a && f.last <= b => {
-                remove(&f.path)?;
-                removed += 1;
-            }
-            _ => cover = Some((f.first, f.last)),
-        }
+    let (uncommitted, kept): (Vec<RangeFile>, Vec<RangeFile>) =
+        list(dir)?.into_iter().partition(|f| f.first >= from);
+    let ranges: Vec<(u64, u64)> = kept.iter().map(|f| (f.first, f.last)).collect();
+    let merged_inputs = kept
+        .into_iter()
+        .filter(|f| merged_away(&ranges, (f.first, f.last)));
+    for f in uncommitted.into_iter().chain(merged_inputs) {
+        remove(&f.path)?;
+        removed += 1;
     }
     Ok(removed)
 }
