@@ -237,28 +237,46 @@ pub async fn export(
     }
     .map_err(bad_param)?;
     let format = query.format;
-    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
     let data = DataDir::new(&state.config.data_dir);
     tokio::task::spawn_blocking(move || {
         let mut out = ChunkWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(EXPORT_CHUNK),
+            sent: false,
         };
         let written = spoor_analytics::export(&data, &query, &mut out, |_| {})
-            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(|e| {
+                // A listed file gone when opened: the pipeline cleared or merged its
+                // outputs meanwhile (see `export_failed`).
+                let kind = if e.is_vanished_file() {
+                    std::io::ErrorKind::NotFound
+                } else {
+                    std::io::ErrorKind::Other
+                };
+                std::io::Error::new(kind, e.to_string())
+            })
             .and_then(|_| out.flush());
         if let Err(e) = written {
-            // The client learns of it only as a broken body, so the reason is
-            // logged here, unless the client is what went away.
-            if !tx.is_closed() {
+            // After the first chunk the client learns of it only as a broken
+            // body, so the reason is logged here, unless the client is what went
+            // away; before it, the answer is the error itself.
+            if out.sent && !tx.is_closed() {
                 tracing::error!("an export stopped after it started: {e}");
             }
             let _ = tx.blocking_send(Err(e));
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+    // The answer waits for the first chunk: an export that fails before it (every
+    // export smaller than a chunk) answers with a JSON error instead of a cut body.
+    let first = match rx.recv().await {
+        Some(Err(e)) => return Err(export_failed(&e)),
+        first => first,
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
+    let stream = futures_util::StreamExt::chain(futures_util::stream::iter(first), rest);
     Response::builder()
         .header(header::CONTENT_TYPE, format.content_type())
         .header(
@@ -272,11 +290,31 @@ pub async fn export(
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// The answer to an export that failed before its first chunk: 503 when the
+/// pipeline's outputs changed under it (cleared for a rebuild after an erasure
+/// or a replay, the files listed gone), so the client exports again; else 500.
+fn export_failed(e: &std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        ApiError::unavailable(
+            "outputs_changed",
+            format!(
+                "the pipeline's outputs changed while the export read them \
+                 (a rebuild after an erasure, or a replay); export again: {e}"
+            ),
+            1,
+        )
+    } else {
+        ApiError::internal(format!("the export failed: {e}"))
+    }
+}
+
 /// A `Write` that hands full chunks to the response body, waiting while the
 /// client is slow (backpressure) and failing once it has gone.
 struct ChunkWriter {
     tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
     buf: Vec<u8>,
+    /// A chunk has gone to the client: a later failure can only cut the body.
+    sent: bool,
 }
 
 impl ChunkWriter {
@@ -288,6 +326,7 @@ impl ChunkWriter {
             &mut self.buf,
             Vec::with_capacity(EXPORT_CHUNK),
         ));
+        self.sent = true;
         self.tx.blocking_send(Ok(chunk)).map_err(|_| {
             std::io::Error::new(
                 std::io::ErrorKind::BrokenPipe,

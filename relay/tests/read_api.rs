@@ -249,3 +249,35 @@ fn exports_stream_each_format_with_filters() {
     let bytes = parquet.bytes().unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
 }
+
+#[test]
+fn an_export_that_fails_before_its_first_chunk_is_a_json_error_not_a_cut_body() {
+    let relay = relay_with_data();
+    let mut files = Vec::new();
+    let mut dirs = vec![relay.data_dir.join("raw")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty());
+    for file in &files {
+        std::fs::write(file, b"not parquet at all").unwrap();
+    }
+    let answer = export(&relay, json!({"from": "2026-03-01", "to": "2026-03-03"}));
+    assert_eq!(answer.status(), 500);
+    let body: Value = answer.json().unwrap();
+    assert_eq!(body["error"]["code"], "internal", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the export failed"),
+        "{body}"
+    );
+}
