@@ -349,3 +349,22 @@ impl Write for ChunkWriter {
         self.send()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_whose_files_went_away_is_a_503_to_retry_and_any_other_failure_a_500() {
+        let gone = export_failed(&std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "raw/date=2026-05-03: no such file",
+        ));
+        assert_eq!(gone.status, 503);
+        assert_eq!(gone.code, "outputs_changed");
+        assert_eq!(gone.retry_after, Some(1));
+        let broken = export_failed(&std::io::Error::other("not a Parquet file"));
+        assert_eq!(broken.status, 500);
+        assert!(broken.message.contains("not a Parquet file"));
+    }
+}

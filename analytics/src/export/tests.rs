@@ -294,3 +294,20 @@ fn a_merge_s_inputs_still_on_disk_are_read_once() {
         .unwrap();
     assert_eq!(table.rows.len(), 2, "each event loaded once");
 }
+
+#[test]
+fn outputs_cleared_while_the_export_runs_fail_it_as_vanished_instead_of_skipping_rows() {
+    // What the pipeline does to rebuild after an erasure or a replay from 0.
+    let (dir, _folder) = two_files_in_one_folder();
+    let mut out = Vec::new();
+    let mut cleared = false;
+    let error = export(&DataDir::new(dir.path()), &query(&[]), &mut out, |_| {
+        if !cleared {
+            std::fs::remove_dir_all(dir.path().join("raw")).unwrap();
+            cleared = true;
+        }
+    })
+    .unwrap_err();
+    assert!(error.is_vanished_file(), "{error}");
+    assert!(out.is_empty(), "nothing was written before the error");
+}
