@@ -215,8 +215,9 @@ pub async fn erase_user(
 /// names, matching property filters) as NDJSON, CSV or Parquet, streamed.
 ///
 /// The query is the JSON body or, when the body is empty, the URL parameters.
-/// Errors found before the first byte are JSON answers; an error later aborts
-/// the body, so a client never takes a cut-off export for a whole one.
+/// Errors found before the first chunk are JSON answers; an error later aborts
+/// the body, so a client never takes a cut-off export for a whole one. The
+/// `Spoor-Pipeline-*` headers say how far into the log the exported outputs reach.
 pub async fn export(
     State(state): State<Arc<RelayState>>,
     headers: HeaderMap,
@@ -239,7 +240,11 @@ pub async fn export(
     let format = query.format;
     let (tx, mut rx) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
     let data = DataDir::new(&state.config.data_dir);
+    let log_end = state.log.durable_offset().load(Ordering::Acquire);
+    let (fresh_tx, fresh_rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
+        // Read before the export, as for the analytics answers.
+        let _ = fresh_tx.send(Freshness::read(data.root(), log_end));
         let mut out = ChunkWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(EXPORT_CHUNK),
@@ -267,6 +272,10 @@ pub async fn export(
             let _ = tx.blocking_send(Err(e));
         }
     });
+    let freshness = fresh_rx
+        .await
+        .map_err(|_| ApiError::internal("the export stopped before it started"))?
+        .map_err(|e| ApiError::internal(format!("reading the pipeline's position: {e}")))?;
     // The answer waits for the first chunk: an export that fails before it (every
     // export smaller than a chunk) answers with a JSON error instead of a cut body.
     let first = match rx.recv().await {
@@ -286,6 +295,9 @@ pub async fn export(
                 format.extension()
             ),
         )
+        .header("spoor-pipeline-through-offset", freshness.through_offset)
+        .header("spoor-pipeline-log-end", freshness.log_end)
+        .header("spoor-pipeline-behind-records", freshness.behind_records)
         .body(Body::from_stream(stream))
         .map_err(|e| ApiError::internal(e.to_string()))
 }

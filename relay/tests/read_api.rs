@@ -97,6 +97,14 @@ fn answers_say_how_far_into_the_log_the_pipeline_has_got() {
     let behind = json!({"throughOffset": 3, "logEnd": 5, "behindRecords": 2});
     assert_eq!(pipeline("/api/analytics/funnel?name=cart"), behind);
     assert_eq!(pipeline("/api/analytics/realtime"), behind);
+    // An export says it in its headers, since its body is the events themselves.
+    let exported = export(&relay, json!({"from": "2026-03-01", "to": "2026-03-03"}));
+    assert_eq!(exported.status(), 200);
+    let header = |name: &str| exported.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("spoor-pipeline-through-offset"), "3");
+    assert_eq!(header("spoor-pipeline-log-end"), "5");
+    assert_eq!(header("spoor-pipeline-behind-records"), "2");
+    assert_eq!(exported.text().unwrap().lines().count(), 3);
     let metrics = reqwest::blocking::get(relay.url("/metrics"))
         .unwrap()
         .text()
