@@ -251,17 +251,7 @@ pub async fn export(
             sent: false,
         };
         let written = spoor_analytics::export(&data, &query, &mut out, |_| {})
-            .map_err(|e| {
-                // A listed file gone when opened: the pipeline cleared or merged its
-                // outputs meanwhile (see `export_failed`).
-                let kind = if e.is_vanished_file() {
-                    std::io::ErrorKind::NotFound
-                } else {
-                    std::io::ErrorKind::Other
-                };
-                std::io::Error::new(kind, e.to_string())
-            })
-            .and_then(|_| out.flush());
+            .and_then(|_| out.flush().map_err(AnalyticsError::Write));
         if let Err(e) = written {
             // After the first chunk the client learns of it only as a broken
             // body, so the reason is logged here, unless the client is what went
@@ -305,8 +295,8 @@ pub async fn export(
 /// The answer to an export that failed before its first chunk: 503 when the
 /// pipeline's outputs changed under it (cleared for a rebuild after an erasure
 /// or a replay, the files listed gone), so the client exports again; else 500.
-fn export_failed(e: &std::io::Error) -> ApiError {
-    if e.kind() == std::io::ErrorKind::NotFound {
+fn export_failed(e: &AnalyticsError) -> ApiError {
+    if e.is_vanished_file() {
         ApiError::unavailable(
             "outputs_changed",
             format!(
@@ -323,7 +313,7 @@ fn export_failed(e: &std::io::Error) -> ApiError {
 /// A `Write` that hands full chunks to the response body, waiting while the
 /// client is slow (backpressure) and failing once it has gone.
 struct ChunkWriter {
-    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, AnalyticsError>>,
     buf: Vec<u8>,
     /// A chunk has gone to the client: a later failure can only cut the body.
     sent: bool,
@@ -368,14 +358,16 @@ mod tests {
 
     #[test]
     fn an_export_whose_files_went_away_is_a_503_to_retry_and_any_other_failure_a_500() {
-        let gone = export_failed(&std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "raw/date=2026-05-03: no such file",
+        let gone = export_failed(&AnalyticsError::io(
+            "raw/date=2026-05-03",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
         ));
         assert_eq!(gone.status, 503);
         assert_eq!(gone.code, "outputs_changed");
         assert_eq!(gone.retry_after, Some(1));
-        let broken = export_failed(&std::io::Error::other("not a Parquet file"));
+        let broken = export_failed(&AnalyticsError::Write(std::io::Error::other(
+            "not a Parquet file",
+        )));
         assert_eq!(broken.status, 500);
         assert!(broken.message.contains("not a Parquet file"));
     }

@@ -6,7 +6,7 @@ mod common;
 use common::{READ_KEY, TestRelay, WRITE_KEY};
 use serde_json::{Value, json};
 use spoor_analytics::FunnelConfig;
-use spoor_pipeline::{PipelineConfig, Runner};
+use spoor_pipeline::{PipelineConfig, Runner, range_file};
 
 fn get(relay: &TestRelay, path: &str, key: Option<&str>) -> reqwest::blocking::Response {
     let request = reqwest::blocking::Client::new().get(relay.url(path));
@@ -261,21 +261,14 @@ fn exports_stream_each_format_with_filters() {
 #[test]
 fn an_export_that_fails_before_its_first_chunk_is_a_json_error_not_a_cut_body() {
     let relay = relay_with_data();
-    let mut files = Vec::new();
-    let mut dirs = vec![relay.data_dir.join("raw")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                files.push(path);
-            }
-        }
-    }
+    let folders = range_file::walk_dirs(&relay.data_dir.join("raw")).unwrap();
+    let files: Vec<_> = folders
+        .iter()
+        .flat_map(|folder| range_file::list(folder).unwrap())
+        .collect();
     assert!(!files.is_empty());
     for file in &files {
-        std::fs::write(file, b"not parquet at all").unwrap();
+        std::fs::write(&file.path, b"not parquet at all").unwrap();
     }
     let answer = export(&relay, json!({"from": "2026-03-01", "to": "2026-03-03"}));
     assert_eq!(answer.status(), 500);
