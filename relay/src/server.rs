@@ -205,6 +205,9 @@ impl Relay {
                     },
                     () = &mut shutdown => break,
                 };
+                // Answers go out whole in one write; Nagle's algorithm would
+                // only hold back the tail of a streamed export.
+                let _ = stream.set_nodelay(true);
                 let service = Dispatch {
                     state: Arc::clone(&state),
                     routes: TowerToHyperService::new(routes.clone()),
