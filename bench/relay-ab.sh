@@ -4,6 +4,7 @@
 # `BIN bench relay --only single --no-nginx --rounds 1` for each binary in turn,
 # ROUNDS times, and prints requests/s and the relay HTTP threads' CPU per
 # request (from /proc/PID/task/*/stat over 6 s of the 12 s measured).
+# RELAY_AB_ARGS adds options to every run (e.g. "--relay-workers 1").
 set -euo pipefail
 rounds=$1
 shift
@@ -22,7 +23,8 @@ http_cpu() {
 for _ in $(seq 1 "$rounds"); do
   for bin in "$@"; do
     out=$(mktemp)
-    "$bin" bench relay --only single --no-nginx --rounds 1 >"$out" 2>&1 &
+    # shellcheck disable=SC2086 # the extra options split on spaces on purpose
+    "$bin" bench relay --only single --no-nginx --rounds 1 ${RELAY_AB_ARGS:-} >"$out" 2>&1 &
     pid=$!
     sleep 5
     a=$(http_cpu "$pid")
