@@ -3,7 +3,8 @@
 //! Producers hand over their records with a reply callback. The writer thread
 //! takes everything that is waiting, writes it in one go, fsyncs once and then
 //! answers every producer. A request is answered `Ok` only after its records
-//! are durable, which is what lets the relay answer 2xx safely.
+//! are durable, which is what lets the relay answer 2xx safely. Between small
+//! groups the writer's wake-ups do not preempt other threads ([`crate::wake_policy`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::wake_policy::WakePolicy;
 use crate::{EventLog, LogError};
 
 /// Why an append was not made durable; cloneable so a whole group can share it.
@@ -141,6 +143,7 @@ fn writer_loop(
 ) {
     let mut group: Vec<Request> = Vec::new();
     let mut payloads: Vec<Vec<u8>> = Vec::new();
+    let mut policy = WakePolicy::default();
     while let Ok(first) = rx.recv() {
         let mut bytes = first.records.iter().map(Vec::len).sum::<usize>();
         group.push(first);
@@ -153,6 +156,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        policy.follow(bytes);
         let mut counts = Vec::with_capacity(group.len());
         for request in &mut group {
             counts.push(request.records.len() as u64);

@@ -29,6 +29,7 @@ mod group_commit;
 mod reader;
 pub mod record;
 mod segment;
+pub mod wake_policy;
 mod writer;
 
 pub use error::LogError;
