@@ -20,15 +20,22 @@ pub const PREEMPTING_GROUP_BYTES: usize = 32 << 10;
 #[derive(Debug, Default)]
 pub(crate) struct WakePolicy {
     batch: bool,
+    /// The system refused a change (another OS, a sandbox): not tried again.
+    refused: bool,
 }
 
 impl WakePolicy {
     /// Sets the calling thread's policy for a group of `bytes`. A refusal
-    /// (a sandbox that forbids it) leaves the thread as it was.
+    /// leaves the thread as it was, for good.
     pub(crate) fn follow(&mut self, bytes: usize) {
         let batch = bytes < PREEMPTING_GROUP_BYTES;
-        if batch != self.batch && set_batch(batch) {
+        if batch == self.batch || self.refused {
+            return;
+        }
+        if set_batch(batch) {
             self.batch = batch;
+        } else {
+            self.refused = true;
         }
     }
 }
