@@ -11,6 +11,9 @@
 //! writer runs as `SCHED_BATCH` (Linux: the same share of the CPU, no
 //! preemption on wake-up), after a large one as a normal thread
 //! (BENCHMARKS.md, "Relay": single events 8% faster, batches unchanged).
+//! The cost: while other threads run long stretches beside small groups (the
+//! pipeline compacting in the same process), a group may wait up to one time
+//! slice (a few ms) before it is written.
 
 /// Groups of at least this many bytes make the writer's wake-ups preempt again.
 pub const PREEMPTING_GROUP_BYTES: usize = 32 << 10;
