@@ -185,7 +185,7 @@ impl EventLog {
     }
 
     /// Lets the kernel drop the pages of the current segment older than its last
-    /// [`CACHED_TAIL_BYTES`] from the page cache, so it reuses them for the next
+    /// `CACHED_TAIL_BYTES` from the page cache, so it reuses them for the next
     /// appends instead of taking new memory for each (see the constant). For a
     /// writer that appends for a long time ([`crate::GroupCommit`]), after a
     /// [`EventLog::sync`]; does nothing when fsync is off (the pages may still be dirty).
