@@ -29,10 +29,11 @@ mod group_commit;
 mod reader;
 pub mod record;
 mod segment;
-pub mod wake_policy;
+mod wake_policy;
 mod writer;
 
 pub use error::LogError;
 pub use group_commit::{AppendError, AppendResult, GroupCommit, GroupStats, Observer, Reply};
 pub use reader::LogReader;
+pub use wake_policy::PREEMPTING_GROUP_BYTES;
 pub use writer::{EventLog, LogOptions, UNZEROED_GROUP_BYTES};

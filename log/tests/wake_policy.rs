@@ -4,15 +4,13 @@
 
 use std::sync::mpsc;
 
-use spoor_log::wake_policy::PREEMPTING_GROUP_BYTES;
-use spoor_log::{EventLog, GroupCommit, LogOptions};
+use spoor_log::{EventLog, GroupCommit, LogOptions, PREEMPTING_GROUP_BYTES};
 
-const SCHED_OTHER: u32 = 0;
-const SCHED_BATCH: u32 = 3;
+use libc::{SCHED_BATCH, SCHED_OTHER};
 
 /// The policy of this process's one thread named like the log writer
 /// (`/proc/self/task/*/stat`, field 41).
-fn writer_policy() -> u32 {
+fn writer_policy() -> libc::c_int {
     let mut policies = Vec::new();
     for task in std::fs::read_dir("/proc/self/task").unwrap() {
         let path = task.unwrap().path();
