@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Compares relay builds on single events, interleaved so the machine's drift
 # hits each alike: `bench/relay-ab.sh ROUNDS BIN_A BIN_B ...` runs
-# `BIN bench relay --only single --no-nginx --rounds 1` for each binary in turn,
-# ROUNDS times, and prints requests/s and the relay HTTP threads' CPU per
-# request (from /proc/PID/task/*/stat over 6 s of the 12 s measured).
-# RELAY_AB_ARGS adds options to every run (e.g. "--relay-workers 1").
+# `BIN bench relay --only single --no-nginx --rounds 1 --connections 64` for each
+# binary in turn, ROUNDS times, and prints requests/s and the relay HTTP
+# threads' CPU per request (from /proc/PID/task/*/stat over 6 s of the 12 s
+# measured).
+# RELAY_AB_CONNECTIONS sets another concurrency (one number); RELAY_AB_ARGS adds
+# options to every run (e.g. "--relay-workers 1").
 set -euo pipefail
 rounds=$1
 shift
@@ -24,7 +26,7 @@ for _ in $(seq 1 "$rounds"); do
   for bin in "$@"; do
     out=$(mktemp)
     # shellcheck disable=SC2086 # the extra options split on spaces on purpose
-    "$bin" bench relay --only single --no-nginx --rounds 1 ${RELAY_AB_ARGS:-} >"$out" 2>&1 &
+    "$bin" bench relay --only single --no-nginx --rounds 1 --connections "${RELAY_AB_CONNECTIONS:-64}" ${RELAY_AB_ARGS:-} >"$out" 2>&1 &
     pid=$!
     sleep 5
     a=$(http_cpu "$pid")

@@ -3,7 +3,7 @@
 //! [`relay::run`] starts a real relay in-process (fsync on, data in a
 //! temporary directory) and nginx answering 204 from a temporary config, and
 //! loads both with the same closed-loop HTTP/1.1 generator ([`load`]): single
-//! events and batches, at a fixed number of keep-alive connections, reporting
+//! events and batches, each at fixed numbers of keep-alive connections, reporting
 //! requests/s, events/s and p50/p99 latency. [`stages`] times each stage of the
 //! ingestion path per event on one core, to show where the time goes.
 //!
@@ -11,7 +11,7 @@
 //! use std::time::Duration;
 //! use spoor_bench::relay::{RelayBenchOptions, run};
 //! let report = run(&RelayBenchOptions {
-//!     connections: 64,
+//!     connections: vec![64, 256],
 //!     warmup: Duration::from_secs(2),
 //!     duration: Duration::from_secs(10),
 //!     rounds: 3,

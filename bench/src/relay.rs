@@ -22,8 +22,9 @@ const USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleW
 /// How to run the benchmark.
 #[derive(Debug, Clone)]
 pub struct RelayBenchOptions {
-    /// Open keep-alive connections, one request in flight each.
-    pub connections: usize,
+    /// Concurrencies: every workload runs at each of these numbers of
+    /// keep-alive connections, one request in flight each.
+    pub connections: Vec<usize>,
     /// Warm-up before each measured window.
     pub warmup: Duration,
     /// Each row's measured time, split evenly over its rounds.
@@ -70,6 +71,8 @@ pub struct Scenario {
     pub workload: String,
     /// The workload this row belongs to.
     pub kind: Workload,
+    /// The workload's connections (all its parts together).
+    pub connections: usize,
     /// What was measured, all rounds together.
     pub result: LoadResult,
     /// Requests/s of each round, in order.
@@ -158,25 +161,31 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         events_per_request: options.batch_size,
         connections,
     };
-    let workloads: Vec<(Workload, Vec<Part>)> = match options.only {
-        Some(Workload::Mixed) => {
-            let batch_connections = (options.connections / 8).max(1);
-            let mut singles =
-                single_part(options.connections.saturating_sub(batch_connections).max(1));
+    let parts = |kind, connections: usize| match kind {
+        Workload::Mixed => {
+            let batch_connections = (connections / 8).max(1);
+            let mut singles = single_part(connections.saturating_sub(batch_connections).max(1));
             singles.label.push_str(", beside batches");
             let mut batches = batch_part(batch_connections);
             batches.label.push_str(", beside single events");
-            vec![(Workload::Mixed, vec![singles, batches])]
+            vec![singles, batches]
         }
-        only => [
-            (Workload::Single, single_part(options.connections)),
-            (Workload::Batch, batch_part(options.connections)),
-        ]
-        .into_iter()
-        .filter(|(workload, _)| only.is_none_or(|only| only == *workload))
-        .map(|(workload, part)| (workload, vec![part]))
-        .collect(),
+        Workload::Single => vec![single_part(connections)],
+        Workload::Batch => vec![batch_part(connections)],
     };
+    let kinds = match options.only {
+        Some(only) => vec![only],
+        None => vec![Workload::Single, Workload::Batch],
+    };
+    let workloads: Vec<(Workload, usize, Vec<Part>)> = options
+        .connections
+        .iter()
+        .flat_map(|&connections| {
+            kinds
+                .iter()
+                .map(move |&kind| (kind, connections, parts(kind, connections)))
+        })
+        .collect();
     let mut targets = Vec::new();
     if let Some(nginx) = &nginx {
         targets.push(("nginx 204", nginx.addr()));
@@ -186,7 +195,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
     let round_duration = options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut acknowledged_events = 0;
-    for (kind, parts) in workloads {
+    for (kind, connections, parts) in workloads {
         // The targets take turns, round after round; each row sums its rounds.
         let first = scenarios.len();
         for round in 0..options.rounds.max(1) {
@@ -226,6 +235,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                             target,
                             workload: part.label.clone(),
                             kind,
+                            connections,
                             round_rates: vec![result.requests_per_second()],
                             result,
                         });
@@ -349,7 +359,7 @@ mod tests {
 
     fn short_options(only: Option<Workload>) -> RelayBenchOptions {
         RelayBenchOptions {
-            connections: 4,
+            connections: vec![4],
             warmup: Duration::from_millis(100),
             duration: Duration::from_millis(400),
             rounds: 2,
@@ -388,13 +398,29 @@ mod tests {
         assert_eq!(report.durable_records, report.acknowledged_events);
     }
 
-    /// A short run against a real relay: every acknowledged event is durable
-    /// and nothing failed.
+    /// A short run against a real relay at two concurrencies: a row per
+    /// workload and concurrency, every acknowledged event durable, nothing failed.
     #[test]
     fn short_run_acknowledges_only_durable_events() {
-        let options = short_options(None);
+        let options = RelayBenchOptions {
+            connections: vec![2, 4],
+            ..short_options(None)
+        };
         let report = run(&options).unwrap();
-        assert_eq!(report.scenarios.len(), 2);
+        let rows: Vec<(Workload, usize)> = report
+            .scenarios
+            .iter()
+            .map(|s| (s.kind, s.connections))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Workload::Single, 2),
+                (Workload::Batch, 2),
+                (Workload::Single, 4),
+                (Workload::Batch, 4)
+            ]
+        );
         for s in &report.scenarios {
             assert_eq!(s.round_rates.len(), 2);
             assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);

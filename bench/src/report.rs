@@ -12,8 +12,12 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} keep-alive connections; {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; threads: relay HTTP {} + its log writer, nginx workers {}, generator {}",
-        o.connections,
+        "keep-alive connections: {} (each workload at each); {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; threads: relay HTTP {} + its log writer, nginx workers {}, generator {}",
+        o.connections
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         o.rounds.max(1),
         o.warmup.as_secs_f64(),
         o.duration.as_secs_f64() / o.rounds.max(1) as f64,
@@ -24,16 +28,17 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     );
     out.push('\n');
     out.push_str(
-        "| target | request | requests/s | events/s | p50 | p99 | failed | requests/s by round |\n",
+        "| target | request | connections | requests/s | events/s | p50 | p99 | failed | requests/s by round |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
     for s in &report.scenarios {
         let r = &s.result;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.target,
             s.workload,
+            s.connections,
             thousands(r.requests_per_second()),
             thousands(r.events_per_second()),
             millis(r.latency(0.5)),
@@ -47,39 +52,44 @@ pub fn markdown(report: &RelayBenchReport) -> String {
         );
     }
     out.push('\n');
-    let find = |target: &str, kind: Workload| {
-        report
-            .scenarios
-            .iter()
-            .find(|s| s.target == target && s.kind == kind)
-    };
-    if let (Some(relay), Some(nginx)) = (
-        find("relay", Workload::Single),
-        find("nginx 204", Workload::Single),
-    ) {
-        let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
-        let by_round: Vec<String> = relay
-            .round_rates
-            .iter()
-            .zip(&nginx.round_rates)
-            .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "- single events: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
-            percent(
-                relay.result.requests_per_second(),
-                nginx.result.requests_per_second()
-            ),
-            by_round.join(", ")
-        );
-    }
-    if let Some(batch) = find("relay", Workload::Batch) {
-        let _ = writeln!(
-            out,
-            "- batches: {} events/s (target: at least 250,000)",
-            thousands(batch.result.events_per_second())
-        );
+    let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
+    for relay in report.scenarios.iter().filter(|s| s.target == "relay") {
+        match relay.kind {
+            Workload::Single => {
+                let Some(nginx) = report.scenarios.iter().find(|s| {
+                    s.target == "nginx 204"
+                        && s.kind == Workload::Single
+                        && s.connections == relay.connections
+                }) else {
+                    continue;
+                };
+                let by_round: Vec<String> = relay
+                    .round_rates
+                    .iter()
+                    .zip(&nginx.round_rates)
+                    .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- single events, {} connections: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
+                    relay.connections,
+                    percent(
+                        relay.result.requests_per_second(),
+                        nginx.result.requests_per_second()
+                    ),
+                    by_round.join(", ")
+                );
+            }
+            Workload::Batch => {
+                let _ = writeln!(
+                    out,
+                    "- batches, {} connections: {} events/s (target: at least 250,000)",
+                    relay.connections,
+                    thousands(relay.result.events_per_second())
+                );
+            }
+            Workload::Mixed => {}
+        }
     }
     let _ = writeln!(
         out,

@@ -37,9 +37,15 @@ pub struct StagesArgs {
 /// Arguments of `spoor bench relay`.
 #[derive(Args)]
 pub struct RelayArgs {
-    /// Keep-alive connections, one request in flight each.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
+    /// Keep-alive connections, one request in flight each; a comma-separated
+    /// list runs every workload at each.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [64, 256],
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    connections: Vec<usize>,
     /// Measured seconds per row, split over its rounds.
     #[arg(long, default_value_t = 12)]
     duration: u64,
