@@ -156,6 +156,67 @@ fn thousands(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::LoadResult;
+    use crate::relay::{RelayBenchOptions, Scenario};
+
+    fn scenario(target: &'static str, kind: Workload, connections: usize, ok: u64) -> Scenario {
+        Scenario {
+            target,
+            workload: "single event".into(),
+            kind,
+            connections,
+            result: LoadResult {
+                ok_requests: ok,
+                failed_requests: 0,
+                first_failure: None,
+                ok_requests_total: ok,
+                window: Duration::from_secs(1),
+                latencies: vec![Duration::from_millis(1)],
+                events_per_request: 1,
+            },
+            round_rates: vec![ok as f64],
+        }
+    }
+
+    /// Each concurrency's relay row is compared with nginx's row at the same
+    /// concurrency, not with the first nginx row.
+    #[test]
+    fn single_event_shares_pair_rows_by_connections() {
+        let report = RelayBenchReport {
+            options: RelayBenchOptions {
+                connections: vec![64, 256],
+                warmup: Duration::from_secs(1),
+                duration: Duration::from_secs(1),
+                rounds: 1,
+                batch_size: 100,
+                fsync: true,
+                nginx: None,
+                data_parent: None,
+                threads: 2,
+                relay_workers: None,
+                only: Some(Workload::Single),
+            },
+            scenarios: vec![
+                scenario("nginx 204", Workload::Single, 64, 1000),
+                scenario("relay", Workload::Single, 64, 400),
+                scenario("nginx 204", Workload::Single, 256, 800),
+                scenario("relay", Workload::Single, 256, 600),
+            ],
+            acknowledged_events: 1000,
+            durable_records: 1000,
+            relay_workers: 2,
+        };
+        let text = markdown(&report);
+        assert!(text.contains("keep-alive connections: 64, 256"), "{text}");
+        assert!(
+            text.contains("single events, 64 connections: the relay answers 40% of nginx's"),
+            "{text}"
+        );
+        assert!(
+            text.contains("single events, 256 connections: the relay answers 75% of nginx's"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn thousands_groups_digits() {
