@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::relay::{RelayBenchReport, Workload};
+use crate::relay::{RelayBenchReport, Scenario, Workload};
 use crate::stages::StageTimes;
 
 /// The load results: one row per target and workload, then the comparisons.
@@ -52,44 +52,13 @@ pub fn markdown(report: &RelayBenchReport) -> String {
         );
     }
     out.push('\n');
-    let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
-    for relay in report.scenarios.iter().filter(|s| s.target == "relay") {
-        match relay.kind {
-            Workload::Single => {
-                let Some(nginx) = report.scenarios.iter().find(|s| {
-                    s.target == "nginx 204"
-                        && s.kind == Workload::Single
-                        && s.connections == relay.connections
-                }) else {
-                    continue;
-                };
-                let by_round: Vec<String> = relay
-                    .round_rates
-                    .iter()
-                    .zip(&nginx.round_rates)
-                    .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "- single events, {} connections: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
-                    relay.connections,
-                    percent(
-                        relay.result.requests_per_second(),
-                        nginx.result.requests_per_second()
-                    ),
-                    by_round.join(", ")
-                );
-            }
-            Workload::Batch => {
-                let _ = writeln!(
-                    out,
-                    "- batches, {} connections: {} events/s (target: at least 250,000)",
-                    relay.connections,
-                    thousands(relay.result.events_per_second())
-                );
-            }
-            Workload::Mixed => {}
-        }
+    for line in report
+        .scenarios
+        .iter()
+        .filter(|s| s.target == "relay")
+        .filter_map(|relay| target_line(report, relay))
+    {
+        let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
@@ -106,6 +75,42 @@ pub fn markdown(report: &RelayBenchReport) -> String {
         }
     }
     out
+}
+
+/// The line that holds a relay row to its target: single events against
+/// nginx's row of the same concurrency, batches against 250,000 events/s.
+fn target_line(report: &RelayBenchReport, relay: &Scenario) -> Option<String> {
+    match relay.kind {
+        Workload::Single => {
+            let nginx = report.scenarios.iter().find(|s| {
+                s.target == "nginx 204"
+                    && s.kind == Workload::Single
+                    && s.connections == relay.connections
+            })?;
+            let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
+            let by_round: Vec<String> = relay
+                .round_rates
+                .iter()
+                .zip(&nginx.round_rates)
+                .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
+                .collect();
+            Some(format!(
+                "- single events, {} connections: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
+                relay.connections,
+                percent(
+                    relay.result.requests_per_second(),
+                    nginx.result.requests_per_second()
+                ),
+                by_round.join(", ")
+            ))
+        }
+        Workload::Batch => Some(format!(
+            "- batches, {} connections: {} events/s (target: at least 250,000)",
+            relay.connections,
+            thousands(relay.result.events_per_second())
+        )),
+        Workload::Mixed => None,
+    }
 }
 
 /// The per-stage CPU times as a table.
@@ -157,7 +162,7 @@ fn thousands(x: f64) -> String {
 mod tests {
     use super::*;
     use crate::load::LoadResult;
-    use crate::relay::{RelayBenchOptions, Scenario};
+    use crate::relay::RelayBenchOptions;
 
     fn scenario(target: &'static str, kind: Workload, connections: usize, ok: u64) -> Scenario {
         Scenario {
