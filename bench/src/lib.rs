@@ -4,7 +4,8 @@
 //! temporary directory) and nginx answering 204 from a temporary config, and
 //! loads both with the same closed-loop HTTP/1.1 generator ([`load`]): single
 //! events and batches, each at fixed numbers of keep-alive connections, reporting
-//! requests/s, events/s and p50/p99 latency. [`stages`] times each stage of the
+//! requests/s, events/s and p50/p99 latency; [`hyper_floor`] shows beside them
+//! what hyper alone answers when it does no work. [`stages`] times each stage of the
 //! ingestion path per event on one core, to show where the time goes.
 //!
 //! ```no_run
@@ -22,11 +23,13 @@
 //!     threads: 2,
 //!     relay_workers: None,
 //!     only: None,
+//!     hyper_floor: false,
 //! })?;
 //! println!("{}", spoor_bench::report::markdown(&report));
 //! # Ok::<(), spoor_bench::relay::BenchError>(())
 //! ```
 
+pub mod hyper_floor;
 pub mod load;
 pub mod nginx;
 pub mod relay;

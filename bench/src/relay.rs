@@ -13,6 +13,7 @@ use spoor_relay::config::{RateLimit, RelayConfig, SourceConfig};
 use spoor_relay::enrich::format_time;
 use time::OffsetDateTime;
 
+use crate::hyper_floor::HyperFloor;
 use crate::load::{self, LoadError, LoadResult, LoadSpec};
 use crate::nginx::{Nginx, NginxError};
 
@@ -47,7 +48,17 @@ pub struct RelayBenchOptions {
     pub relay_workers: Option<usize>,
     /// Run only this workload (both when `None`), e.g. to profile one of them.
     pub only: Option<Workload>,
+    /// Also load [`HyperFloor`] (hyper answering without doing any work, on
+    /// as many threads as the relay), taking its turn between nginx and the relay.
+    pub hyper_floor: bool,
 }
+
+/// The name of nginx's rows.
+pub const NGINX: &str = "nginx 204";
+/// The name of [`HyperFloor`]'s rows.
+pub const HYPER_FLOOR: &str = "hyper, no work";
+/// The name of the relay's rows.
+pub const RELAY: &str = "relay";
 
 /// A workload the benchmark runs: single events and batches by default, the
 /// mixed one when asked for.
@@ -65,7 +76,7 @@ pub enum Workload {
 /// One measured target and workload.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    /// `relay` or `nginx 204`.
+    /// [`RELAY`], [`NGINX`] or [`HYPER_FLOOR`].
     pub target: &'static str,
     /// What each request carries.
     pub workload: String,
@@ -125,6 +136,10 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
     let durable = relay.durable_offset();
     let relay_workers = relay.state().config.workers();
     let server = RelayServer::start(relay)?;
+    let floor = options
+        .hyper_floor
+        .then(|| HyperFloor::start(relay_workers))
+        .transpose()?;
     let nginx = options
         .nginx
         .as_deref()
@@ -188,9 +203,12 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         .collect();
     let mut targets = Vec::new();
     if let Some(nginx) = &nginx {
-        targets.push(("nginx 204", nginx.addr()));
+        targets.push((NGINX, nginx.addr()));
     }
-    targets.push(("relay", server.addr));
+    if let Some(floor) = &floor {
+        targets.push((HYPER_FLOOR, floor.addr()));
+    }
+    targets.push((RELAY, server.addr));
 
     let round_duration = options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
@@ -226,7 +244,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                     Ok::<_, LoadError>(results)
                 })?;
                 for (p, (part, result)) in parts.iter().zip(results).enumerate() {
-                    if target == "relay" {
+                    if target == RELAY {
                         acknowledged_events +=
                             result.ok_requests_total * result.events_per_request as u64;
                     }
@@ -250,6 +268,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
     }
     drop(client);
     drop(nginx);
+    drop(floor);
     server.stop();
     Ok(RelayBenchReport {
         options: options.clone(),
@@ -370,6 +389,7 @@ mod tests {
             threads: 2,
             relay_workers: None,
             only,
+            hyper_floor: false,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::relay::{RelayBenchReport, Scenario, Workload};
+use crate::relay::{HYPER_FLOOR, NGINX, RELAY, RelayBenchReport, Scenario, Workload};
 use crate::stages::StageTimes;
 
 /// The load results: one row per target and workload, then the comparisons.
@@ -12,13 +12,18 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "keep-alive connections: {} (each workload at each); {} rounds per workload, nginx and the relay taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; threads: relay HTTP {} + its log writer, nginx workers {}, generator {}",
+        "keep-alive connections: {} (each workload at each); {} rounds per workload, {} taking turns, each round {} s warm-up + {:.1} s measured; fsync {}; threads: relay HTTP {} + its log writer, nginx workers {}, generator {}",
         o.connections
             .iter()
             .map(usize::to_string)
             .collect::<Vec<_>>()
             .join(", "),
         o.rounds.max(1),
+        if o.hyper_floor {
+            "nginx, hyper with no work and the relay"
+        } else {
+            "nginx and the relay"
+        },
         o.warmup.as_secs_f64(),
         o.duration.as_secs_f64() / o.rounds.max(1) as f64,
         if o.fsync { "on" } else { "OFF" },
@@ -55,7 +60,7 @@ pub fn markdown(report: &RelayBenchReport) -> String {
     for line in report
         .scenarios
         .iter()
-        .filter(|s| s.target == "relay")
+        .filter(|s| s.target == RELAY)
         .filter_map(|relay| target_line(report, relay))
     {
         let _ = writeln!(out, "{line}");
@@ -82,26 +87,39 @@ pub fn markdown(report: &RelayBenchReport) -> String {
 fn target_line(report: &RelayBenchReport, relay: &Scenario) -> Option<String> {
     match relay.kind {
         Workload::Single => {
-            let nginx = report.scenarios.iter().find(|s| {
-                s.target == "nginx 204"
-                    && s.kind == Workload::Single
-                    && s.connections == relay.connections
-            })?;
-            let percent = |relay: f64, nginx: f64| 100.0 * relay / nginx.max(f64::MIN_POSITIVE);
-            let by_round: Vec<String> = relay
-                .round_rates
-                .iter()
-                .zip(&nginx.round_rates)
-                .map(|(&r, &n)| format!("{:.0}%", percent(r, n)))
-                .collect();
+            let row = |target: &str| {
+                report.scenarios.iter().find(|s| {
+                    s.target == target
+                        && s.kind == Workload::Single
+                        && s.connections == relay.connections
+                })
+            };
+            let nginx = row(NGINX)?;
+            let share = |row: &Scenario| {
+                let percent =
+                    |r: f64, n: f64| format!("{:.0}%", 100.0 * r / n.max(f64::MIN_POSITIVE));
+                let by_round: Vec<String> = row
+                    .round_rates
+                    .iter()
+                    .zip(&nginx.round_rates)
+                    .map(|(&r, &n)| percent(r, n))
+                    .collect();
+                format!(
+                    "{} of nginx's requests/s (by round: {})",
+                    percent(
+                        row.result.requests_per_second(),
+                        nginx.result.requests_per_second()
+                    ),
+                    by_round.join(", ")
+                )
+            };
+            let floor = row(HYPER_FLOOR)
+                .map(|floor| format!("; hyper with no work answers {}", share(floor)))
+                .unwrap_or_default();
             Some(format!(
-                "- single events, {} connections: the relay answers {:.0}% of nginx's requests/s (by round: {}; target: at least 50%)",
+                "- single events, {} connections: the relay answers {} (target: at least 50%){floor}",
                 relay.connections,
-                percent(
-                    relay.result.requests_per_second(),
-                    nginx.result.requests_per_second()
-                ),
-                by_round.join(", ")
+                share(relay),
             ))
         }
         Workload::Batch => Some(format!(
@@ -183,8 +201,8 @@ mod tests {
         }
     }
 
-    /// Each concurrency's relay row is compared with nginx's row at the same
-    /// concurrency, not with the first nginx row.
+    /// Each concurrency's relay and floor rows are compared with nginx's row at
+    /// the same concurrency, not with the first nginx row.
     #[test]
     fn single_event_shares_pair_rows_by_connections() {
         let report = RelayBenchReport {
@@ -200,12 +218,15 @@ mod tests {
                 threads: 2,
                 relay_workers: None,
                 only: Some(Workload::Single),
+                hyper_floor: true,
             },
             scenarios: vec![
-                scenario("nginx 204", Workload::Single, 64, 1000),
-                scenario("relay", Workload::Single, 64, 400),
-                scenario("nginx 204", Workload::Single, 256, 800),
-                scenario("relay", Workload::Single, 256, 600),
+                scenario(NGINX, Workload::Single, 64, 1000),
+                scenario(HYPER_FLOOR, Workload::Single, 64, 900),
+                scenario(RELAY, Workload::Single, 64, 400),
+                scenario(NGINX, Workload::Single, 256, 800),
+                scenario(HYPER_FLOOR, Workload::Single, 256, 720),
+                scenario(RELAY, Workload::Single, 256, 600),
             ],
             acknowledged_events: 1000,
             durable_records: 1000,
@@ -214,11 +235,15 @@ mod tests {
         let text = markdown(&report);
         assert!(text.contains("keep-alive connections: 64, 256"), "{text}");
         assert!(
-            text.contains("single events, 64 connections: the relay answers 40% of nginx's"),
+            text.contains(
+                "single events, 64 connections: the relay answers 40% of nginx's requests/s (by round: 40%) (target: at least 50%); hyper with no work answers 90% of nginx's"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("single events, 256 connections: the relay answers 75% of nginx's"),
+            text.contains(
+                "single events, 256 connections: the relay answers 75% of nginx's requests/s (by round: 75%) (target: at least 50%); hyper with no work answers 90% of nginx's"
+            ),
             "{text}"
         );
     }

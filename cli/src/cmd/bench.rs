@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use spoor_bench::hyper_floor::HyperFloor;
 use spoor_bench::nginx::Nginx;
 use spoor_bench::relay::{RelayBenchOptions, Workload, batch_body};
 use spoor_bench::{relay, report, stages};
+use spoor_relay::config::RelayConfig;
 
 /// `spoor bench ...`
 #[derive(Subcommand)]
@@ -21,6 +23,21 @@ pub enum BenchCommand {
     /// enough to compare builds by instructions under
     /// `valgrind --tool=callgrind` when the machine's speed drifts.
     Stages(StagesArgs),
+    /// Serve hyper answering every request without doing any work (what
+    /// `bench relay --hyper-floor` loads) until Ctrl-C, for another load
+    /// generator such as wrk.
+    HyperFloor(HyperFloorArgs),
+}
+
+/// Arguments of `spoor bench hyper-floor`.
+#[derive(Args)]
+pub struct HyperFloorArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:18082")]
+    listen: std::net::SocketAddr,
+    /// Runtime threads (default: one per CPU, as the relay's HTTP threads).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 /// Arguments of `spoor bench stages`.
@@ -80,6 +97,10 @@ pub struct RelayArgs {
     /// (`mixed`: an eighth of the connections send batches; default: single, then batch).
     #[arg(long, value_parser = ["single", "batch", "mixed"])]
     only: Option<String>,
+    /// Also load hyper answering every request without doing any work (on as
+    /// many threads as the relay): what the HTTP stack alone reaches beside nginx.
+    #[arg(long)]
+    hyper_floor: bool,
 }
 
 /// Runs a `spoor bench` command.
@@ -90,7 +111,26 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             println!("{}", stage_table(args.batch_size, args.iterations)?);
             Ok(())
         }
+        BenchCommand::HyperFloor(args) => serve_hyper_floor(args),
     }
+}
+
+fn serve_hyper_floor(args: HyperFloorArgs) -> anyhow::Result<()> {
+    let workers = args
+        .workers
+        .unwrap_or_else(|| RelayConfig::default().workers());
+    let floor = HyperFloor::bind(args.listen, workers)
+        .with_context(|| format!("listening on {}", args.listen))?;
+    eprintln!(
+        "hyper with no work listening on {} ({workers} threads); Ctrl-C stops it",
+        floor.addr()
+    );
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tokio::signal::ctrl_c())
+        .context("waiting for Ctrl-C")?;
+    Ok(())
 }
 
 /// The stage table for a sample batch of `batch_size` events, as Markdown.
@@ -126,6 +166,7 @@ fn run_relay(args: RelayArgs) -> anyhow::Result<()> {
             "mixed" => Workload::Mixed,
             _ => Workload::Batch,
         }),
+        hyper_floor: args.hyper_floor,
     };
     let stages = stage_table(args.batch_size, 200)?;
     let result = relay::run(&options).context("running the relay benchmark")?;
