@@ -10,6 +10,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -52,7 +53,11 @@ impl HyperFloor {
                         let stream = tokio::select! {
                             accepted = listener.accept() => match accepted {
                                 Ok((stream, _)) => stream,
-                                Err(_) => continue,
+                                // Out of file descriptors, say: wait instead of spinning.
+                                Err(_) => {
+                                    tokio::time::sleep(Duration::from_millis(100)).await;
+                                    continue;
+                                }
                             },
                             _ = &mut stop => break,
                         };
