@@ -33,7 +33,9 @@ for _ in $(seq 1 "$rounds"); do
     sleep 6
     b=$(http_cpu "$pid")
     wait "$pid"
-    rps=$(grep '^| relay' "$out" | awk -F'|' '{print $5}' | tr -d ' ,')
+    # The relay row's "requests/s" column, found by its header.
+    rps=$(awk -F'|' '/^\| target/ { for (i = 1; i <= NF; i++) if ($i == " requests/s ") c = i }
+      /^\| relay/ && c { gsub(/[ ,]/, "", $c); print $c }' "$out")
     rm -f "$out"
     awk -v bin="$bin" -v rps="$rps" -v d=$((b - a)) -v hz="$hz" \
       'BEGIN { printf "%s: %d req/s, HTTP threads %.1f µs CPU per request\n", bin, rps, d / hz / 6 * 1e6 / rps }'
