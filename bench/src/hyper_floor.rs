@@ -10,16 +10,14 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
+use spoor_relay::config::Limits;
+use spoor_relay::wait_after_accept_error;
 use tokio::sync::oneshot;
-
-/// Bodies over this many bytes are answered 413, as the relay answers them.
-const MAX_BODY: usize = 500 << 10;
 
 /// A running floor server; stopped when dropped.
 pub struct HyperFloor {
@@ -53,9 +51,8 @@ impl HyperFloor {
                         let stream = tokio::select! {
                             accepted = listener.accept() => match accepted {
                                 Ok((stream, _)) => stream,
-                                // Out of file descriptors, say: wait instead of spinning.
-                                Err(_) => {
-                                    tokio::time::sleep(Duration::from_millis(100)).await;
+                                Err(e) => {
+                                    wait_after_accept_error(&e).await;
                                     continue;
                                 }
                             },
@@ -98,7 +95,9 @@ impl Drop for HyperFloor {
 /// Reads the whole body and answers `{"accepted":1,"rejected":[]}`, the
 /// relay's answer to one good event.
 async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let read = Limited::new(request.into_body(), MAX_BODY).collect().await;
+    // Bodies over the relay's default request limit are answered 413, as the relay answers them.
+    let limit = Limits::default().max_request_bytes;
+    let read = Limited::new(request.into_body(), limit).collect().await;
     let response = match read {
         Ok(_) => Response::builder()
             .header(header::CONTENT_TYPE, "application/json")

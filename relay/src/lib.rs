@@ -40,4 +40,6 @@ mod server;
 pub mod wire;
 
 pub use background::BackgroundRelay;
-pub use server::{Relay, RelayState, StartError, dead_letter_dir, log_dir};
+pub use server::{
+    Relay, RelayState, StartError, dead_letter_dir, log_dir, wait_after_accept_error,
+};

@@ -231,7 +231,7 @@ impl Relay {
 /// After a failed `accept`: a connection reset before it was accepted needs
 /// nothing; anything else (out of file descriptors) waits a moment, as
 /// `axum::serve` does, instead of spinning.
-async fn wait_after_accept_error(e: &std::io::Error) {
+pub async fn wait_after_accept_error(e: &std::io::Error) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if !matches!(
         e.kind(),
