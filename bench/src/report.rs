@@ -95,31 +95,13 @@ fn target_line(report: &RelayBenchReport, relay: &Scenario) -> Option<String> {
                 })
             };
             let nginx = row(NGINX)?;
-            let share = |row: &Scenario| {
-                let percent =
-                    |r: f64, n: f64| format!("{:.0}%", 100.0 * r / n.max(f64::MIN_POSITIVE));
-                let by_round: Vec<String> = row
-                    .round_rates
-                    .iter()
-                    .zip(&nginx.round_rates)
-                    .map(|(&r, &n)| percent(r, n))
-                    .collect();
-                format!(
-                    "{} of nginx's requests/s (by round: {})",
-                    percent(
-                        row.result.requests_per_second(),
-                        nginx.result.requests_per_second()
-                    ),
-                    by_round.join(", ")
-                )
-            };
             let floor = row(HYPER_FLOOR)
-                .map(|floor| format!("; hyper with no work answers {}", share(floor)))
+                .map(|floor| format!("; hyper with no work answers {}", share(floor, nginx)))
                 .unwrap_or_default();
             Some(format!(
                 "- single events, {} connections: the relay answers {} (target: at least 50%){floor}",
                 relay.connections,
-                share(relay),
+                share(relay, nginx),
             ))
         }
         Workload::Batch => Some(format!(
@@ -129,6 +111,25 @@ fn target_line(report: &RelayBenchReport, relay: &Scenario) -> Option<String> {
         )),
         Workload::Mixed => None,
     }
+}
+
+/// `row`'s requests/s as a share of `nginx`'s, overall and round by round.
+fn share(row: &Scenario, nginx: &Scenario) -> String {
+    let percent = |r: f64, n: f64| format!("{:.0}%", 100.0 * r / n.max(f64::MIN_POSITIVE));
+    let by_round: Vec<String> = row
+        .round_rates
+        .iter()
+        .zip(&nginx.round_rates)
+        .map(|(&r, &n)| percent(r, n))
+        .collect();
+    format!(
+        "{} of nginx's requests/s (by round: {})",
+        percent(
+            row.result.requests_per_second(),
+            nginx.result.requests_per_second()
+        ),
+        by_round.join(", ")
+    )
 }
 
 /// The per-stage CPU times as a table.
