@@ -2,8 +2,11 @@
 
 use std::borrow::Cow;
 use std::io::Read;
+use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
+use http_body_util::BodyExt;
 
 use crate::error::ApiError;
 
@@ -28,6 +31,52 @@ pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             "content type {mime:?} is not accepted; send application/json or text/plain"
         )))
     }
+}
+
+/// Reads a whole request body as sent: at most `limit` bytes, each part
+/// arriving within `idle` of the one before (as nginx's `client_body_timeout`),
+/// so a client that stalls mid-body cannot hold its connection and buffer for
+/// ever. A body that arrives in one part is not copied, and a part that is
+/// already there arms no timer.
+pub async fn read(mut body: Body, limit: usize, idle: Duration) -> Result<Bytes, ApiError> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut len = 0usize;
+    while let Some(frame) = tokio::time::timeout(idle, body.frame())
+        .await
+        .map_err(|_| {
+            ApiError::request_timeout(format!(
+                "the request body stalled: nothing of it arrived for {} ms",
+                idle.as_millis()
+            ))
+        })?
+    {
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the request body broke off: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        len += data.len();
+        if len > limit {
+            return Err(ApiError::too_large(format!(
+                "the request body is over {limit} bytes"
+            )));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 /// The body as JSON bytes: gunzipped when `Content-Encoding: gzip`, and at most

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,8 @@ pub struct RelayConfig {
     pub sources: Vec<SourceConfig>,
     /// Size and shape limits.
     pub limits: Limits,
+    /// How long the relay waits for a client (`[timeouts]`).
+    pub timeouts: Timeouts,
     /// Enrichment settings.
     pub enrich: EnrichConfig,
     /// Per-write-key token bucket.
@@ -43,6 +46,7 @@ impl Default for RelayConfig {
             read_key: None,
             sources: Vec::new(),
             limits: Limits::default(),
+            timeouts: Timeouts::default(),
             enrich: EnrichConfig::default(),
             rate_limit: RateLimit::default(),
             cors_origins: vec!["*".into()],
@@ -119,6 +123,41 @@ impl Default for Limits {
             max_properties: 512,
             max_string_bytes: 8 * 1024,
         }
+    }
+}
+
+/// How long the relay waits for a client before it closes the connection, so
+/// that idle or slow clients cannot hold connections and memory for ever.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// For a request's headers to arrive whole, counted from the first byte
+    /// of a new connection or the end of the previous answer on a kept-alive
+    /// one: a connection that stays idle this long is closed.
+    pub header_ms: u64,
+    /// Between two reads of a request body; a body that stalls longer is
+    /// answered 408 and its connection closed.
+    pub body_idle_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_ms: 60_000,
+            body_idle_ms: 30_000,
+        }
+    }
+}
+
+impl Timeouts {
+    /// [`Timeouts::header_ms`] as a duration.
+    pub fn header(&self) -> Duration {
+        Duration::from_millis(self.header_ms)
+    }
+
+    /// [`Timeouts::body_idle_ms`] as a duration.
+    pub fn body_idle(&self) -> Duration {
+        Duration::from_millis(self.body_idle_ms)
     }
 }
 
@@ -269,6 +308,11 @@ impl RelayConfig {
                 "rate_limit.events_per_second and rate_limit.burst must be > 0".into(),
             ));
         }
+        if self.timeouts.header_ms == 0 || self.timeouts.body_idle_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "timeouts.header_ms and timeouts.body_idle_ms must be > 0".into(),
+            ));
+        }
         if self.workers == Some(0) {
             return Err(ConfigError::Invalid("workers must be at least 1".into()));
         }
@@ -296,5 +340,24 @@ mod tests {
         assert_eq!(config.workers(), 3);
         let zero: RelayConfig = toml::from_str("workers = 0").unwrap();
         assert!(matches!(zero.check(), Err(ConfigError::Invalid(m)) if m.contains("workers")));
+    }
+
+    #[test]
+    fn timeouts_come_from_their_table_and_zero_is_refused() {
+        let config: RelayConfig =
+            toml::from_str("[timeouts]\nheader_ms = 5000\nbody_idle_ms = 2500").unwrap();
+        assert_eq!(config.timeouts.header(), Duration::from_secs(5));
+        assert_eq!(config.timeouts.body_idle(), Duration::from_millis(2500));
+        assert_eq!(
+            RelayConfig::default().timeouts.header(),
+            Duration::from_secs(60)
+        );
+        for zero in ["[timeouts]\nheader_ms = 0", "[timeouts]\nbody_idle_ms = 0"] {
+            let config: RelayConfig = toml::from_str(zero).unwrap();
+            assert!(
+                matches!(config.check(), Err(ConfigError::Invalid(m)) if m.contains("timeouts")),
+                "{zero}"
+            );
+        }
     }
 }

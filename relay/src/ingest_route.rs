@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use prometheus_client::metrics::counter::Counter;
@@ -107,14 +107,12 @@ async fn ingest(
         None => None,
     };
     body::check_content_type(&headers)?;
-    let raw: Bytes = axum::body::to_bytes(raw, limits.max_request_bytes + 1)
-        .await
-        .map_err(|_| {
-            ApiError::too_large(format!(
-                "the request body is over {} bytes",
-                limits.max_request_bytes
-            ))
-        })?;
+    let raw = body::read(
+        raw,
+        limits.max_request_bytes,
+        state.config.timeouts.body_idle(),
+    )
+    .await?;
     let request = Request {
         route,
         peer,

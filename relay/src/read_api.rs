@@ -183,6 +183,9 @@ pub fn bad_param(e: ParamError) -> ApiError {
     error
 }
 
+/// Largest export request body: a JSON query.
+const EXPORT_REQUEST_BYTES: usize = 64 * 1024;
+
 /// Bytes handed to the HTTP body at a time.
 const EXPORT_CHUNK: usize = 64 * 1024;
 
@@ -222,9 +225,15 @@ pub async fn export(
     State(state): State<Arc<RelayState>>,
     headers: HeaderMap,
     Query(params): Params,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     state.keys.require_read(&headers)?;
+    let body = crate::body::read(
+        body,
+        EXPORT_REQUEST_BYTES,
+        state.config.timeouts.body_idle(),
+    )
+    .await?;
     let query = if body.iter().all(u8::is_ascii_whitespace) {
         ExportQuery::from_params(&params)
     } else {

@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
 use futures_util::future::BoxFuture;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use spoor_log::event::EventType;
@@ -191,6 +191,12 @@ impl Relay {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
         let state = Arc::clone(&self.state);
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        // Closes connections that send no request head in time: idle
+        // kept-alive ones, and clients that trickle headers (slowloris).
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(state.config.timeouts.header());
         async move {
             let connections = GracefulShutdown::new();
             let mut shutdown = std::pin::pin!(shutdown);
@@ -213,8 +219,7 @@ impl Relay {
                     routes: TowerToHyperService::new(routes.clone()),
                     peer,
                 };
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service);
+                let connection = http1.serve_connection(TokioIo::new(stream), service);
                 let connection = connections.watch(connection);
                 tokio::spawn(async move {
                     // A connection's I/O error ends that connection only.
