@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::{TestRelay, WRITE_KEY};
 
-const HEADER_MS: u64 = 300;
-const BODY_IDLE_MS: u64 = 300;
+const HEADER_MS: u64 = 1000;
+const BODY_IDLE_MS: u64 = 1000;
 
 const EVENT: &str = r#"{"eventId":"0190a8f0-7c1e-7a3b-9b1e-3f2d4c5b6a79","eventName":"product_clicked","userId":"u456","properties":{"productId":"p123","category":"shoes","surface":"home"}}"#;
 
@@ -71,10 +71,12 @@ fn read_response(stream: &mut TcpStream) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The connection was closed by the timeout, not at once. Half the timeout:
+/// the test's clock may start a little after the relay's on a loaded machine.
 fn at_least_the_timeout(elapsed: Duration, ms: u64) {
     assert!(
-        elapsed >= Duration::from_millis(ms) - Duration::from_millis(50),
-        "closed after {elapsed:?}, before the {ms} ms timeout"
+        elapsed >= Duration::from_millis(ms / 2),
+        "closed after {elapsed:?}, long before the {ms} ms timeout"
     );
 }
 
