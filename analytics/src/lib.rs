@@ -22,6 +22,7 @@
 //! ```
 //!
 //! See `docs/analytics.md` for the rules of each computation.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod attribution;
 pub mod error;

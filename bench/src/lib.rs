@@ -28,6 +28,7 @@
 //! println!("{}", spoor_bench::report::markdown(&report));
 //! # Ok::<(), spoor_bench::relay::BenchError>(())
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod hyper_floor;
 pub mod load;

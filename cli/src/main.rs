@@ -2,6 +2,7 @@
 //!
 //! The binary only parses arguments and calls library code; see `cmd/` for one
 //! file per command.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod cmd;
 

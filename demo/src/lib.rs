@@ -8,6 +8,7 @@
 //! were offline (late events), retried batches (duplicates) and invalid
 //! events. [`run::send`] plays it into a running relay with [`spoor::Spoor`],
 //! event times set to when each event happened.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod model;
 pub mod run;

@@ -21,6 +21,7 @@
 //! let mut reader = LogReader::open(dir.path(), 1).unwrap();
 //! assert_eq!(reader.next_record().unwrap(), Some((1, b"two".to_vec())));
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod erase;
 mod error;

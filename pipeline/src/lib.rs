@@ -17,6 +17,7 @@
 //! let minutes = spoor_pipeline::realtime::read("./spoor-data".as_ref()).unwrap();
 //! # let _ = minutes;
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod checkpoint;
 pub mod columns;

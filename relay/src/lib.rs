@@ -18,6 +18,7 @@
 //! relay.serve(relay.router(), listener, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod admin;
 mod background;

@@ -9,5 +9,6 @@
 //! ```
 //! assert!(spoor_schemas::EMBEDDED_SCHEMAS.iter().any(|(file, _)| *file == "purchase_completed.v1.json"));
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 include!(concat!(env!("OUT_DIR"), "/schemas.rs"));

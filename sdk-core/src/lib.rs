@@ -31,9 +31,9 @@
 //!
 //! See `docs/sdk.md` for how a host drives the client.
 
-#![warn(missing_docs)]
 // `no_std` + `alloc` without the default `std` feature (the browser SDK's build).
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 extern crate alloc;
 

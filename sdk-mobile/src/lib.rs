@@ -37,8 +37,7 @@
 //! spoor.track("product_clicked".into(), properties, None)?;
 //! # Ok(()) }
 //! ```
-
-#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod claim;
 mod client;

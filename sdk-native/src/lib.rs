@@ -22,8 +22,7 @@
 //!
 //! With the SQLite queue, events the relay has not acknowledged survive a
 //! restart and are sent again with their original `eventId`s.
-
-#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod blocking;
 mod clock;

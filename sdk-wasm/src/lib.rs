@@ -29,6 +29,7 @@
 //! as a `RuntimeError`, which the npm package catches and reports like any error).
 
 #![cfg_attr(target_family = "wasm", no_std)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 extern crate alloc;
 

@@ -9,6 +9,7 @@
 //! The first run writes the synthetic shop's events into `DATA/log` and runs the
 //! real pipeline over them (timed too); later runs reuse `DATA`. Prints a Markdown
 //! table for BENCHMARKS.md.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,10 +25,18 @@ const DAYS: i64 = 30;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("query") {
-        child(&args[2..]);
-        return;
+    let result = match args.get(1).map(String::as_str) {
+        Some("query") => child(args.get(2..).unwrap_or_default()),
+        _ => run(&args),
+    };
+    if let Err(e) = result {
+        eprintln!("spoor-analytics-bench: {e}");
+        std::process::exit(1);
     }
+}
+
+/// Both engines on every query; prints the Markdown tables.
+fn run(args: &[String]) -> Result<(), String> {
     let option = |name: &str| {
         args.iter()
             .position(|arg| arg == name)
@@ -52,7 +61,7 @@ fn main() {
         ..SynthConfig::small(11, persons, DAYS)
     };
     if !data.join("raw").exists() {
-        prepare(&data, config.clone());
+        prepare(&data, config.clone())?;
     }
     let full = TimeRange {
         from: config.start,
@@ -69,8 +78,11 @@ fn main() {
     for query in ["funnel", "retention", "attribution"] {
         let (mut ours, mut theirs) = (None, None);
         for _ in 0..runs.max(1) {
-            ours = Some(best(ours, run_child(&data, query, full)));
-            theirs = Some(best(theirs, run_duckdb(&python, &root, &data, query, full)));
+            ours = Some(best(ours, run_child(&data, query, full)?));
+            theirs = Some(best(
+                theirs,
+                run_duckdb(&python, &root, &data, query, full)?,
+            ));
         }
         rows.push((query, ours.unwrap_or_default(), theirs.unwrap_or_default()));
     }
@@ -98,7 +110,7 @@ fn main() {
                 from: full.to - days * DAY,
                 to: full.to,
             };
-            let ours = run_child(&data, query, range);
+            let ours = run_child(&data, query, range)?;
             println!(
                 "| {query} | {days} | {} | {:.2} s | {} MiB |",
                 ours["rows"],
@@ -107,6 +119,7 @@ fn main() {
             );
         }
     }
+    Ok(())
 }
 
 fn events(data: &Path) -> String {
@@ -116,9 +129,9 @@ fn events(data: &Path) -> String {
         .to_string()
 }
 
-fn prepare(data: &Path, config: SynthConfig) {
+fn prepare(data: &Path, config: SynthConfig) -> Result<(), String> {
     let started = Instant::now();
-    let records = synth::write_log(data, config).expect("writing the log");
+    let records = synth::write_log(data, config).map_err(|e| format!("writing the log: {e}"))?;
     eprintln!(
         "{records} records written to {} in {:.1?}",
         data.join("log").display(),
@@ -126,62 +139,73 @@ fn prepare(data: &Path, config: SynthConfig) {
     );
     let started = Instant::now();
     let mut runner = spoor_pipeline::Runner::open(data, spoor_pipeline::PipelineConfig::default())
-        .expect("pipeline");
+        .map_err(|e| format!("opening the pipeline: {e}"))?;
     runner
         .run_to_end(|progress| eprint!("\rpipeline: {progress:?}"))
-        .expect("pipeline run");
+        .map_err(|e| format!("running the pipeline: {e}"))?;
     let metrics = runner.metrics().clone();
     eprintln!("\npipeline done in {:.1?}: {metrics:?}", started.elapsed());
-    std::fs::write(data.join("events.txt"), metrics.events.to_string()).expect("events.txt");
+    let events = data.join("events.txt");
+    std::fs::write(&events, metrics.events.to_string())
+        .map_err(|e| format!("{}: {e}", events.display()))
 }
 
-fn run_child(data: &Path, query: &str, range: TimeRange) -> Value {
-    let exe = std::env::current_exe().expect("current exe");
+fn run_child(data: &Path, query: &str, range: TimeRange) -> Result<Value, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("finding this program: {e}"))?;
     let output = Command::new(exe)
         .args(["query", query])
         .arg(data)
         .args([range.from.to_string(), range.to.to_string()])
         .output()
-        .expect("spawning the query");
-    if !output.status.success() {
-        panic!(
-            "spoor {query} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let value: Value = serde_json::from_slice(&output.stdout).expect("child output");
+        .map_err(|e| format!("starting the {query} query: {e}"))?;
+    let value = child_output(&format!("spoor {query}"), &output)?;
     eprintln!("spoor {query}: {value}");
-    value
+    Ok(value)
 }
 
-fn run_duckdb(python: &Path, root: &Path, data: &Path, query: &str, range: TimeRange) -> Value {
+/// The JSON a query process printed, or what went wrong with it.
+fn child_output(what: &str, output: &std::process::Output) -> Result<Value, String> {
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{what} printed no JSON: {e}"))
+}
+
+fn run_duckdb(
+    python: &Path,
+    root: &Path,
+    data: &Path,
+    query: &str,
+    range: TimeRange,
+) -> Result<Value, String> {
     let output = Command::new(python)
         .arg(root.join("analytics/tests/duckdb/bench.py"))
         .arg(data)
         .arg(query)
         .args([range.from.to_string(), range.to.to_string()])
         .output()
-        .expect("spawning DuckDB (run .ci/setup-pipeline.sh)");
-    if !output.status.success() {
-        panic!(
-            "duckdb {query} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let value: Value = serde_json::from_slice(&output.stdout).expect("duckdb output");
+        .map_err(|e| format!("starting DuckDB (run .ci/setup-pipeline.sh): {e}"))?;
+    let value = child_output(&format!("duckdb {query}"), &output)?;
     eprintln!("duckdb {query}: {value}");
-    value
+    Ok(value)
 }
 
 /// `query NAME DATA FROM TO`: runs one query, prints time, peak RSS and a short answer.
-fn child(args: &[String]) {
-    let (query, data) = (args[0].as_str(), DataDir::new(&args[1]));
+fn child(args: &[String]) -> Result<(), String> {
+    let [query, data, from, to] = args else {
+        return Err("usage: spoor-analytics-bench query NAME DATA FROM TO".into());
+    };
+    let data = DataDir::new(data);
+    let time = |text: &str| text.parse().map_err(|e| format!("bad time {text:?}: {e}"));
     let range = TimeRange {
-        from: args[2].parse().expect("from"),
-        to: args[3].parse().expect("to"),
+        from: time(from)?,
+        to: time(to)?,
     };
     let started = Instant::now();
-    let (answer, rows) = match query {
+    let (answer, rows) = match query.as_str() {
         "funnel" => {
             let mut q = FunnelQuery::new(
                 &[
@@ -194,7 +218,7 @@ fn child(args: &[String]) {
                 range,
             );
             q.name = Some("checkout".into());
-            let report = spoor_analytics::funnel(&data, &q).expect("funnel");
+            let report = spoor_analytics::funnel(&data, &q).map_err(|e| e.to_string())?;
             let counts: Vec<u64> = report.steps.iter().map(|s| s.count).collect();
             (
                 json!({ "counts": counts }),
@@ -204,7 +228,7 @@ fn child(args: &[String]) {
         "retention" => {
             let report =
                 spoor_analytics::retention(&data, &RetentionQuery::new(Period::Day, range))
-                    .expect("retention");
+                    .map_err(|e| e.to_string())?;
             (
                 json!({ "cohorts": report.cohorts.len() }),
                 rows_read(&data, None, range),
@@ -213,7 +237,7 @@ fn child(args: &[String]) {
         "attribution" => {
             let mut q = AttributionQuery::new(range);
             q.models = vec![Model::Linear];
-            let report = spoor_analytics::attribution(&data, &q).expect("attribution");
+            let report = spoor_analytics::attribution(&data, &q).map_err(|e| e.to_string())?;
             let lookback = TimeRange {
                 from: range.from - q.lookback,
                 to: range.to,
@@ -223,13 +247,14 @@ fn child(args: &[String]) {
                 rows_read(&data, None, lookback),
             )
         }
-        other => panic!("unknown query {other}"),
+        other => return Err(format!("unknown query {other}")),
     };
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "{}",
         json!({ "seconds": seconds, "peak_kb": peak_kb(), "answer": answer, "rows": rows })
     );
+    Ok(())
 }
 
 /// Rows in the files a query reads (from the footers; not timed).

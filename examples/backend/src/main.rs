@@ -19,6 +19,7 @@
 //! `SPOOR_WRITE_KEY` (required), `SPOOR_QUEUE` (default `spoor-queue.db`),
 //! `LISTEN` (default `127.0.0.1:3000`), `SPOOR_SHUTDOWN_SECS` (how long to
 //! keep sending at exit, default 5).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::time::Duration;
 

@@ -14,6 +14,7 @@
 //!
 //! Writes are to `--dir` (default: a temporary folder); the log and the NDJSON
 //! copy for DuckDB are written before the clocks start.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
