@@ -30,6 +30,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod cpu;
 pub mod hyper_floor;
 pub mod load;
 pub mod nginx;

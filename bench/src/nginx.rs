@@ -88,6 +88,11 @@ impl Nginx {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// The master's process id (its workers are its children).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Nginx {

@@ -13,6 +13,7 @@ use spoor_relay::config::{RateLimit, RelayConfig, SourceConfig};
 use spoor_relay::enrich::format_time;
 use time::OffsetDateTime;
 
+use crate::cpu::{self, Counted};
 use crate::hyper_floor::HyperFloor;
 use crate::load::{self, LoadError, LoadResult, LoadSpec};
 use crate::nginx::{Nginx, NginxError};
@@ -88,7 +89,56 @@ pub struct Scenario {
     pub result: LoadResult,
     /// Requests/s of each round, in order.
     pub round_rates: Vec<f64>,
+    /// CPU time over its rounds, warm-ups included; `None` for a workload of
+    /// two parts or where `/proc` does not tell.
+    pub cpu: Option<CpuUse>,
 }
+
+/// CPU time used while a row's rounds ran, warm-ups included.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuUse {
+    /// The target's threads: nginx's master and workers, the relay's HTTP
+    /// threads and log writer, or hyper's threads.
+    pub server: Duration,
+    /// The load generator's threads.
+    pub generator: Duration,
+    /// Requests answered 2xx meanwhile.
+    pub requests: u64,
+    /// The machine's clock ticks idle or waiting for I/O meanwhile, all cores.
+    pub unused_ticks: u64,
+    /// The machine's clock ticks meanwhile, all cores.
+    pub ticks: u64,
+}
+
+impl CpuUse {
+    /// The CPU time of `server` and of the generator, and the machine's
+    /// ticks, from now until `finish`.
+    fn start(server: &Counted) -> Option<impl FnOnce(u64) -> Option<CpuUse>> {
+        let (server_before, generator_before) = (cpu::used(server)?, cpu::used(&GENERATOR)?);
+        let (unused_before, ticks_before) = cpu::machine()?;
+        Some(move |requests| {
+            let (unused, ticks) = cpu::machine()?;
+            Some(CpuUse {
+                server: cpu::used(server)?.saturating_sub(server_before),
+                generator: cpu::used(&GENERATOR)?.saturating_sub(generator_before),
+                requests,
+                unused_ticks: unused.saturating_sub(unused_before),
+                ticks: ticks.saturating_sub(ticks_before),
+            })
+        })
+    }
+
+    fn add(&mut self, other: CpuUse) {
+        self.server += other.server;
+        self.generator += other.generator;
+        self.requests += other.requests;
+        self.unused_ticks += other.unused_ticks;
+        self.ticks += other.ticks;
+    }
+}
+
+/// The generator's threads.
+const GENERATOR: Counted = Counted::Threads(&["bench-load"]);
 
 /// Everything one run measured.
 #[derive(Debug, Clone)]
@@ -203,12 +253,20 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         .collect();
     let mut targets = Vec::new();
     if let Some(nginx) = &nginx {
-        targets.push((NGINX, nginx.addr()));
+        targets.push((NGINX, nginx.addr(), Counted::Process(nginx.pid())));
     }
     if let Some(floor) = &floor {
-        targets.push((HYPER_FLOOR, floor.addr()));
+        targets.push((
+            HYPER_FLOOR,
+            floor.addr(),
+            Counted::Threads(&["hyper-floor"]),
+        ));
     }
-    targets.push((RELAY, server.addr));
+    targets.push((
+        RELAY,
+        server.addr,
+        Counted::Threads(&["spoor-http", "spoor-log-writer"]),
+    ));
 
     let round_duration = options.duration / u32::try_from(options.rounds.max(1)).unwrap_or(1);
     let mut scenarios: Vec<Scenario> = Vec::new();
@@ -217,7 +275,8 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
         // The targets take turns, round after round; each row sums its rounds.
         let first = scenarios.len();
         for round in 0..options.rounds.max(1) {
-            for (t, &(target, addr)) in targets.iter().enumerate() {
+            for (t, (target, addr, counted)) in targets.iter().enumerate() {
+                let (target, addr) = (*target, *addr);
                 let specs: Vec<LoadSpec> = parts
                     .iter()
                     .map(|part| LoadSpec {
@@ -231,6 +290,7 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                         duration: round_duration,
                     })
                     .collect();
+                let cpu_use = CpuUse::start(counted);
                 // The parts of a workload load the target at the same time.
                 let results = client.block_on(async {
                     let runs: Vec<_> = specs
@@ -243,6 +303,10 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                     }
                     Ok::<_, LoadError>(results)
                 })?;
+                let cpu = match &results[..] {
+                    [one] => cpu_use.and_then(|finish| finish(one.ok_requests_total)),
+                    _ => None,
+                };
                 for (p, (part, result)) in parts.iter().zip(results).enumerate() {
                     if target == RELAY {
                         acknowledged_events +=
@@ -256,11 +320,16 @@ pub fn run(options: &RelayBenchOptions) -> Result<RelayBenchReport, BenchError> 
                             connections,
                             round_rates: vec![result.requests_per_second()],
                             result,
+                            cpu,
                         });
                     } else {
                         let scenario = &mut scenarios[first + t * parts.len() + p];
                         scenario.round_rates.push(result.requests_per_second());
                         scenario.result.merge(result);
+                        scenario.cpu = scenario.cpu.zip(cpu).map(|(mut sum, round)| {
+                            sum.add(round);
+                            sum
+                        });
                     }
                 }
             }
@@ -354,11 +423,14 @@ impl RelayServer {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(relay.serve(relay.router(), listener, async {
-                let _ = stop.await;
-            }))
-        });
+        // Named like the runtime's threads, so the report counts its CPU time too.
+        let thread = std::thread::Builder::new()
+            .name("spoor-http-serve".into())
+            .spawn(move || {
+                runtime.block_on(relay.serve(relay.router(), listener, async {
+                    let _ = stop.await;
+                }))
+            })?;
         Ok(RelayServer {
             addr,
             shutdown,
@@ -411,6 +483,7 @@ mod tests {
         );
         for s in &report.scenarios {
             assert_eq!(s.kind, Workload::Mixed);
+            assert!(s.cpu.is_none(), "two parts share the CPU time of a round");
             assert_eq!(s.round_rates.len(), 2);
             assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);
             assert!(s.result.ok_requests > 0);
@@ -446,6 +519,13 @@ mod tests {
             assert_eq!(s.result.failed_requests, 0, "{:?}", s.result.first_failure);
             assert!(s.result.ok_requests > 0);
             assert!(s.result.latency(0.5) <= s.result.latency(0.99));
+            // The relay's threads and the generator's are found and counted.
+            if cfg!(target_os = "linux") {
+                let cpu = s.cpu.unwrap();
+                assert!(cpu.server > Duration::ZERO && cpu.generator > Duration::ZERO);
+                assert!(cpu.requests >= s.result.ok_requests);
+                assert!(cpu.unused_ticks <= cpu.ticks);
+            }
         }
         assert!(report.acknowledged_events > 0);
         assert_eq!(report.durable_records, report.acknowledged_events);

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::relay::{HYPER_FLOOR, NGINX, RELAY, RelayBenchReport, Scenario, Workload};
+use crate::relay::{CpuUse, HYPER_FLOOR, NGINX, RELAY, RelayBenchReport, Scenario, Workload};
 use crate::stages::StageTimes;
 
 /// The load results: one row per target and workload, then the comparisons.
@@ -57,6 +57,7 @@ pub fn markdown(report: &RelayBenchReport) -> String {
         );
     }
     out.push('\n');
+    out.push_str(&cpu_table(report));
     for line in report
         .scenarios
         .iter()
@@ -79,6 +80,40 @@ pub fn markdown(report: &RelayBenchReport) -> String {
             );
         }
     }
+    out
+}
+
+/// CPU time per request of each row's server and generator, from `/proc`
+/// over its rounds (warm-ups included); empty where there is none.
+fn cpu_table(report: &RelayBenchReport) -> String {
+    let rows: Vec<(&Scenario, CpuUse)> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| Some((s, s.cpu?)))
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "CPU time per request over the rounds, warm-ups included (`/proc/.../schedstat`, `/proc/stat`):\n\n\
+         | target | request | connections | server µs | generator µs | both µs | cores idle or in I/O wait |\n\
+         |---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for (s, cpu) in rows {
+        let per_request = |d: Duration| d.as_secs_f64() * 1e6 / (cpu.requests.max(1) as f64);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0}% |",
+            s.target,
+            s.workload,
+            s.connections,
+            per_request(cpu.server),
+            per_request(cpu.generator),
+            per_request(cpu.server + cpu.generator),
+            100.0 * cpu.unused_ticks as f64 / (cpu.ticks.max(1) as f64),
+        );
+    }
+    out.push('\n');
     out
 }
 
@@ -199,6 +234,13 @@ mod tests {
                 events_per_request: 1,
             },
             round_rates: vec![ok as f64],
+            cpu: Some(CpuUse {
+                server: Duration::from_micros(ok * 10),
+                generator: Duration::from_micros(ok * 15),
+                requests: ok,
+                unused_ticks: 25,
+                ticks: 200,
+            }),
         }
     }
 
@@ -235,6 +277,10 @@ mod tests {
         };
         let text = markdown(&report);
         assert!(text.contains("keep-alive connections: 64, 256"), "{text}");
+        assert!(
+            text.contains("| relay | single event | 256 | 10.0 | 15.0 | 25.0 | 12% |"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "single events, 64 connections: the relay answers 40% of nginx's requests/s (by round: 40%) (target: at least 50%); hyper with no work answers 90% of nginx's"
