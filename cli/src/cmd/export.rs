@@ -1,6 +1,5 @@
 //! `spoor export`: raw events of a time range to NDJSON, CSV or Parquet, with a progress bar.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,21 +7,16 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use spoor_analytics::ExportQuery;
 use spoor_analytics::export::PROPERTY_PREFIX;
-use spoor_analytics::{DataDir, ExportQuery};
+
+use super::data_range::{DataRange, flag_error};
 
 /// Options of `spoor export`.
 #[derive(Args)]
 pub struct ExportArgs {
-    /// Data directory written by the pipeline.
-    #[arg(long, env = "SPOOR_DATA_DIR", default_value = "./spoor-data")]
-    data_dir: PathBuf,
-    /// Start of the range (RFC 3339 or YYYY-MM-DD; default 30 days before --to).
-    #[arg(long)]
-    from: Option<String>,
-    /// End of the range, excluded (default now).
-    #[arg(long)]
-    to: Option<String>,
+    #[command(flatten)]
+    range: DataRange,
     /// Only these events (comma-separated).
     #[arg(long)]
     events: Option<String>,
@@ -42,26 +36,16 @@ pub struct ExportArgs {
 
 /// Runs the export.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let mut params = HashMap::new();
-    for (name, value) in [
-        ("from", &args.from),
-        ("to", &args.to),
-        ("events", &args.events),
-        ("format", &args.format),
-    ] {
-        if let Some(value) = value {
-            params.insert(name.to_string(), value.clone());
-        }
-    }
+    let mut params = args
+        .range
+        .params([("events", args.events), ("format", args.format)]);
     for filter in &args.filters {
         let (key, value) = filter
             .split_once('=')
             .with_context(|| format!("--where {filter}: expected KEY=VALUE"))?;
         params.insert(format!("{PROPERTY_PREFIX}{key}"), value.to_string());
     }
-    let query = ExportQuery::from_params(&params).map_err(|error| {
-        anyhow::anyhow!("--{}: {}", error.param.replace('_', "-"), error.message)
-    })?;
+    let query = ExportQuery::from_params(&params).map_err(flag_error)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => {
             Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -78,7 +62,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         )
     };
-    let done = spoor_analytics::export(&DataDir::new(&args.data_dir), &query, out, |progress| {
+    let done = spoor_analytics::export(&args.range.data(), &query, out, |progress| {
         bar.set_length(progress.rows_total);
         bar.set_position(progress.rows_read);
         bar.set_message(format!(

@@ -1,6 +1,7 @@
 //! The commands, one module each.
 
 mod bench;
+mod data_range;
 mod delete_user;
 mod demo;
 mod export;

@@ -4,7 +4,6 @@
 //! Options are the API's query parameters (`--start-event` is `start_event`), so
 //! the library parses both the same way.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -13,23 +12,18 @@ use serde::Serialize;
 use spoor_analytics::funnel::{FunnelUnit, StepOrder};
 use spoor_analytics::time::format_time;
 use spoor_analytics::{
-    AttributionQuery, AttributionReport, DataDir, ExperimentQuery, ExperimentReport, FunnelQuery,
-    FunnelReport, ParamError, RetentionQuery, RetentionReport,
+    AttributionQuery, AttributionReport, ExperimentQuery, ExperimentReport, FunnelQuery,
+    FunnelReport, RetentionQuery, RetentionReport,
 };
 use spoor_relay::config::RelayConfig;
+
+use super::data_range::{DataRange, flag_error};
 
 /// Options every query takes.
 #[derive(Args)]
 pub struct Common {
-    /// Data directory written by the pipeline.
-    #[arg(long, env = "SPOOR_DATA_DIR", default_value = "./spoor-data")]
-    data_dir: PathBuf,
-    /// Start of the range (RFC 3339 or YYYY-MM-DD; default 30 days before --to).
-    #[arg(long)]
-    from: Option<String>,
-    /// End of the range, excluded (default now).
-    #[arg(long)]
-    to: Option<String>,
+    #[command(flatten)]
+    range: DataRange,
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -133,24 +127,21 @@ pub fn run(command: QueryCommand) -> anyhow::Result<()> {
             exclude,
             breakdown,
         } => {
-            let params = params(
-                &common,
-                [
-                    ("name", name),
-                    ("steps", steps),
-                    ("window", window),
-                    ("order", order),
-                    ("unit", unit),
-                    ("exclude", exclude),
-                    ("breakdown", breakdown),
-                ],
-            );
+            let params = common.range.params([
+                ("name", name),
+                ("steps", steps),
+                ("window", window),
+                ("order", order),
+                ("unit", unit),
+                ("exclude", exclude),
+                ("breakdown", breakdown),
+            ]);
             let catalog = RelayConfig::load(common.config.as_deref())
                 .context("loading the configuration")?
                 .funnel_catalog()?;
             let query = FunnelQuery::from_params_with(&params, &catalog).map_err(flag_error)?;
-            let report =
-                spoor_analytics::funnel(&data(&common), &query).context("computing the funnel")?;
+            let report = spoor_analytics::funnel(&common.range.data(), &query)
+                .context("computing the funnel")?;
             print(&common, &report, funnel_table)
         }
         QueryCommand::Retention {
@@ -159,16 +150,13 @@ pub fn run(command: QueryCommand) -> anyhow::Result<()> {
             start_event,
             return_event,
         } => {
-            let params = params(
-                &common,
-                [
-                    ("period", period),
-                    ("start_event", start_event),
-                    ("return_event", return_event),
-                ],
-            );
+            let params = common.range.params([
+                ("period", period),
+                ("start_event", start_event),
+                ("return_event", return_event),
+            ]);
             let query = RetentionQuery::from_params(&params).map_err(flag_error)?;
-            let report = spoor_analytics::retention(&data(&common), &query)
+            let report = spoor_analytics::retention(&common.range.data(), &query)
                 .context("computing retention")?;
             print(&common, &report, retention_table)
         }
@@ -179,17 +167,14 @@ pub fn run(command: QueryCommand) -> anyhow::Result<()> {
             half_life,
             conversion_event,
         } => {
-            let params = params(
-                &common,
-                [
-                    ("model", model),
-                    ("lookback", lookback),
-                    ("half_life", half_life),
-                    ("conversion_event", conversion_event),
-                ],
-            );
+            let params = common.range.params([
+                ("model", model),
+                ("lookback", lookback),
+                ("half_life", half_life),
+                ("conversion_event", conversion_event),
+            ]);
             let query = AttributionQuery::from_params(&params).map_err(flag_error)?;
-            let report = spoor_analytics::attribution(&data(&common), &query)
+            let report = spoor_analytics::attribution(&common.range.data(), &query)
                 .context("computing attribution")?;
             print(&common, &report, attribution_table)
         }
@@ -201,47 +186,19 @@ pub fn run(command: QueryCommand) -> anyhow::Result<()> {
             exposure_event,
             conversion_event,
         } => {
-            let params = params(
-                &common,
-                [
-                    ("name", Some(name)),
-                    ("control", control),
-                    ("split", split),
-                    ("exposure_event", exposure_event),
-                    ("conversion_event", conversion_event),
-                ],
-            );
+            let params = common.range.params([
+                ("name", Some(name)),
+                ("control", control),
+                ("split", split),
+                ("exposure_event", exposure_event),
+                ("conversion_event", conversion_event),
+            ]);
             let query = ExperimentQuery::from_params(&params).map_err(flag_error)?;
-            let report = spoor_analytics::experiment(&data(&common), &query)
+            let report = spoor_analytics::experiment(&common.range.data(), &query)
                 .context("computing the experiment")?;
             print(&common, &report, experiment_table)
         }
     }
-}
-
-fn data(common: &Common) -> DataDir {
-    DataDir::new(&common.data_dir)
-}
-
-fn params<const N: usize>(
-    common: &Common,
-    options: [(&str, Option<String>); N],
-) -> HashMap<String, String> {
-    let mut params: HashMap<String, String> = options
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|value| (name.to_string(), value)))
-        .collect();
-    for (name, value) in [("from", &common.from), ("to", &common.to)] {
-        if let Some(value) = value {
-            params.insert(name.to_string(), value.clone());
-        }
-    }
-    params
-}
-
-/// Names the command-line flag of a bad parameter.
-fn flag_error(error: ParamError) -> anyhow::Error {
-    anyhow::anyhow!("--{}: {}", error.param.replace('_', "-"), error.message)
 }
 
 fn print<T: Serialize>(common: &Common, report: &T, table: fn(&T) -> String) -> anyhow::Result<()> {
