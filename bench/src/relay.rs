@@ -392,12 +392,7 @@ fn event(id: &str, now: &str) -> Value {
 fn relay_config(data_dir: PathBuf, options: &RelayBenchOptions) -> RelayConfig {
     RelayConfig {
         data_dir,
-        sources: vec![SourceConfig {
-            name: "bench".into(),
-            write_key: WRITE_KEY.into(),
-            on_invalid: Default::default(),
-            pii: Default::default(),
-        }],
+        sources: vec![SourceConfig::new("bench", WRITE_KEY)],
         // The default per-key bucket (100k events/s) would cap the batch run:
         // the benchmark measures the relay, not its rate limit.
         rate_limit: RateLimit {

@@ -41,12 +41,7 @@ pub fn measure(body: &[u8], iterations: usize) -> Result<StageTimes, String> {
         enrich: EnrichConfig::default(),
         erased: Default::default(),
     };
-    let source = SourceConfig {
-        name: "bench".into(),
-        write_key: "bench-write-key".into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    };
+    let source = SourceConfig::new("bench", "bench-write-key");
     let received_at = OffsetDateTime::now_utc();
     let received_at_text = format_time(received_at);
     let info = RequestInfo {

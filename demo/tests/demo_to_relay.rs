@@ -25,12 +25,9 @@ async fn demo_traffic_reaches_the_log() {
         read_key: Some("demo-read-key".into()),
         ..RelayConfig::default()
     };
-    config.sources.push(SourceConfig {
-        name: "web".into(),
-        write_key: "demo-write-key".into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    });
+    config
+        .sources
+        .push(SourceConfig::new("web", "demo-write-key"));
     let relay = Relay::open(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());

@@ -74,6 +74,19 @@ pub struct SourceConfig {
     pub pii: PiiPolicy,
 }
 
+impl SourceConfig {
+    /// A source named `name` with `write_key` and the default policies:
+    /// invalid events rejected, properties marked `x-pii` kept.
+    pub fn new(name: impl Into<String>, write_key: impl Into<String>) -> Self {
+        SourceConfig {
+            name: name.into(),
+            write_key: write_key.into(),
+            on_invalid: InvalidPolicy::default(),
+            pii: PiiPolicy::default(),
+        }
+    }
+}
+
 /// Handling of unknown event names and schema violations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -267,12 +280,7 @@ impl RelayConfig {
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
         if let Some(key) = var("SPOOR_WRITE_KEY").filter(|k| !k.is_empty()) {
             self.sources.retain(|s| s.name != "default");
-            self.sources.push(SourceConfig {
-                name: "default".into(),
-                write_key: key,
-                on_invalid: InvalidPolicy::Reject,
-                pii: PiiPolicy::Keep,
-            });
+            self.sources.push(SourceConfig::new("default", key));
         }
         if let Some(key) = var("SPOOR_READ_KEY").filter(|k| !k.is_empty()) {
             self.read_key = Some(key);

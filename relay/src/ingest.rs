@@ -298,10 +298,8 @@ mod tests {
             erased: Default::default(),
         };
         let source = SourceConfig {
-            name: "web".into(),
-            write_key: "k".into(),
-            on_invalid: InvalidPolicy::Reject,
             pii,
+            ..SourceConfig::new("web", "k")
         };
         let info = RequestInfo {
             received_at: datetime!(2026-05-03 10:00:05 UTC),

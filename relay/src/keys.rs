@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::{InvalidPolicy, PiiPolicy, RateLimit, RelayConfig, SourceConfig};
+use crate::config::{RateLimit, RelayConfig, SourceConfig};
 
 /// Keys generated on first start and kept in `DATA/keys.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -80,12 +80,9 @@ pub fn ensure_keys(config: &mut RelayConfig) -> Result<Option<StoredKeys>, KeyEr
         }
     };
     if config.sources.is_empty() {
-        config.sources.push(SourceConfig {
-            name: "default".into(),
-            write_key: stored.write_key.clone(),
-            on_invalid: InvalidPolicy::Reject,
-            pii: PiiPolicy::Keep,
-        });
+        config
+            .sources
+            .push(SourceConfig::new("default", stored.write_key.clone()));
     }
     config.read_key.get_or_insert(stored.read_key.clone());
     Ok(generated.then_some(stored))
@@ -252,12 +249,7 @@ mod tests {
     use super::*;
 
     fn ring() -> KeyRing {
-        let sources = vec![SourceConfig {
-            name: "web".into(),
-            write_key: "write-key-1".into(),
-            on_invalid: InvalidPolicy::Reject,
-            pii: PiiPolicy::Keep,
-        }];
+        let sources = vec![SourceConfig::new("web", "write-key-1")];
         KeyRing::new(
             &sources,
             Some("read-key-1"),

@@ -19,10 +19,8 @@ fn start_relay(data_dir: &Path) -> BackgroundRelay {
         ..RelayConfig::default()
     };
     config.sources.push(SourceConfig {
-        name: "android".into(),
-        write_key: WRITE_KEY.into(),
         on_invalid: InvalidPolicy::Flag,
-        pii: Default::default(),
+        ..SourceConfig::new("android", WRITE_KEY)
     });
     let relay = Relay::open(config).expect("relay opens its data dir");
     relay

@@ -19,12 +19,7 @@ fn start_relay(data_dir: &Path, addr: SocketAddr) -> (BackgroundRelay, SocketAdd
         data_dir: data_dir.to_path_buf(),
         ..RelayConfig::default()
     };
-    config.sources.push(SourceConfig {
-        name: "server".into(),
-        write_key: WRITE_KEY.into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    });
+    config.sources.push(SourceConfig::new("server", WRITE_KEY));
     let relay = Relay::open(config)
         .expect("relay opens its data dir")
         .spawn(addr)

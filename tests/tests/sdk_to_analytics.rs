@@ -41,12 +41,7 @@ fn events_tracked_by_the_sdk_come_back_from_the_read_api() {
         read_key: Some(READ_KEY.into()),
         ..RelayConfig::default()
     };
-    config.sources.push(SourceConfig {
-        name: "server".into(),
-        write_key: WRITE_KEY.into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    });
+    config.sources.push(SourceConfig::new("server", WRITE_KEY));
     let relay = Relay::open(config).unwrap();
     let durable = relay.durable_offset();
     let pipeline = Pipeline::start(

@@ -18,12 +18,7 @@ fn the_shop_tracks_signups_and_orders_into_the_relay() {
         data_dir: relay_dir.path().to_path_buf(),
         ..RelayConfig::default()
     };
-    config.sources.push(SourceConfig {
-        name: "server".into(),
-        write_key: WRITE_KEY.into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    });
+    config.sources.push(SourceConfig::new("server", WRITE_KEY));
     let relay = Relay::open(config).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

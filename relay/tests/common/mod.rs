@@ -25,12 +25,7 @@ pub fn config(data_dir: &Path) -> RelayConfig {
         read_key: Some(READ_KEY.into()),
         ..RelayConfig::default()
     };
-    config.sources.push(SourceConfig {
-        name: "web".into(),
-        write_key: WRITE_KEY.into(),
-        on_invalid: Default::default(),
-        pii: Default::default(),
-    });
+    config.sources.push(SourceConfig::new("web", WRITE_KEY));
     config
 }
 
