@@ -111,8 +111,9 @@ pub struct CpuUse {
 }
 
 impl CpuUse {
-    /// The CPU time of `server` and of the generator, and the machine's
-    /// ticks, from now until `finish`.
+    /// Starts counting the CPU time of `server`, of the generator and of the
+    /// machine; the closure returned, given the requests answered meanwhile,
+    /// tells what was used since.
     fn start(server: &Counted) -> Option<impl FnOnce(u64) -> Option<CpuUse>> {
         let (server_before, generator_before) = (cpu::used(server)?, cpu::used(&GENERATOR)?);
         let (unused_before, ticks_before) = cpu::machine()?;
