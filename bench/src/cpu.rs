@@ -25,7 +25,7 @@ pub fn used(who: &Counted) -> Option<Duration> {
                 let dir = task.ok()?.path();
                 let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
                 if prefixes.iter().any(|prefix| name.starts_with(prefix)) {
-                    total += on_cpu(&dir)?;
+                    total += on_cpu(&dir).unwrap_or(0);
                 }
             }
             total
@@ -43,8 +43,8 @@ pub fn used(who: &Counted) -> Option<Duration> {
     Some(Duration::from_nanos(nanos))
 }
 
-/// The machine's CPU time so far in clock ticks, all cores together:
-/// (idle or waiting for I/O, all of it), from the first line of `/proc/stat`.
+/// The machine's clock ticks so far, all cores together, from the first line
+/// of `/proc/stat`: (ticks idle or waiting for I/O, all ticks).
 pub fn machine() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let ticks: Vec<u64> = stat
@@ -64,12 +64,14 @@ pub fn machine() -> Option<(u64, u64)> {
 fn process(pid: u32) -> Option<u64> {
     let mut total = 0;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
-        total += on_cpu(&task.ok()?.path())?;
+        total += on_cpu(&task.ok()?.path()).unwrap_or(0);
     }
     Some(total)
 }
 
-/// One thread's nanoseconds on a CPU: the first field of its `schedstat`.
+/// One thread's nanoseconds on a CPU: the first field of its `schedstat`;
+/// `None` once the thread has ended (what it used is no longer counted, so a
+/// thread that ends during a round undercounts that round).
 fn on_cpu(task: &Path) -> Option<u64> {
     std::fs::read_to_string(task.join("schedstat"))
         .ok()?

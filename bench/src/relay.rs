@@ -95,7 +95,7 @@ pub struct Scenario {
 }
 
 /// CPU time used while a row's rounds ran, warm-ups included.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct CpuUse {
     /// The target's threads: nginx's master and workers, the relay's HTTP
     /// threads and log writer, or hyper's threads.

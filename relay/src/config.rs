@@ -74,6 +74,9 @@ pub struct SourceConfig {
     pub pii: PiiPolicy,
 }
 
+/// The source of the write key from `SPOOR_WRITE_KEY` or generated on first start.
+pub const DEFAULT_SOURCE: &str = "default";
+
 impl SourceConfig {
     /// A source named `name` with `write_key` and the default policies:
     /// invalid events rejected, properties marked `x-pii` kept.
@@ -279,8 +282,8 @@ impl RelayConfig {
     /// Applies `SPOOR_WRITE_KEY` (one key, source "default") and `SPOOR_READ_KEY`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
         if let Some(key) = var("SPOOR_WRITE_KEY").filter(|k| !k.is_empty()) {
-            self.sources.retain(|s| s.name != "default");
-            self.sources.push(SourceConfig::new("default", key));
+            self.sources.retain(|s| s.name != DEFAULT_SOURCE);
+            self.sources.push(SourceConfig::new(DEFAULT_SOURCE, key));
         }
         if let Some(key) = var("SPOOR_READ_KEY").filter(|k| !k.is_empty()) {
             self.read_key = Some(key);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::{RateLimit, RelayConfig, SourceConfig};
+use crate::config::{DEFAULT_SOURCE, RateLimit, RelayConfig, SourceConfig};
 
 /// Keys generated on first start and kept in `DATA/keys.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn ensure_keys(config: &mut RelayConfig) -> Result<Option<StoredKeys>, KeyEr
     if config.sources.is_empty() {
         config
             .sources
-            .push(SourceConfig::new("default", stored.write_key.clone()));
+            .push(SourceConfig::new(DEFAULT_SOURCE, stored.write_key.clone()));
     }
     config.read_key.get_or_insert(stored.read_key.clone());
     Ok(generated.then_some(stored))
